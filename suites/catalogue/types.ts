@@ -1,0 +1,42 @@
+// The shape of a conformance case (CASES.md). In: nothing. Out: the Case type and the
+// helpers that validate a catalogue table at load time.
+
+export const AREAS = ['hs', 'env', 'sas', 'ip'] as const;
+export type Area = (typeof AREAS)[number];
+
+export const LEVELS = ['must', 'should'] as const;
+export type Level = (typeof LEVELS)[number];
+
+export const PROFILES = ['default', 'min-spec'] as const;
+export type Profile = (typeof PROFILES)[number];
+
+/** One catalogued requirement. `id` is AREA-NNN, stable forever, never reused. */
+export interface Case {
+  readonly id: string;
+  readonly area: Area;
+  readonly title: string;
+  readonly requirement: string;
+  readonly source: string;
+  readonly level: Level;
+  readonly profiles: readonly Profile[];
+}
+
+const ID = /^([A-Z]{2,6})-(\d{3})$/;
+
+/** Checks a table of cases for one area and freezes it; throws on a malformed entry. */
+export function defineCases(area: Area, cases: readonly Omit<Case, 'area'>[]): readonly Case[] {
+  const prefix = area.toUpperCase();
+  const seen = new Set<string>();
+  return Object.freeze(
+    cases.map((c) => {
+      const m = ID.exec(c.id);
+      if (m?.[1] !== prefix) throw new Error(`case id ${c.id} is not of the form ${prefix}-NNN`);
+      if (seen.has(c.id)) throw new Error(`case id ${c.id} is declared twice`);
+      seen.add(c.id);
+      for (const field of ['title', 'requirement', 'source'] as const) {
+        if (c[field].trim() === '') throw new Error(`case ${c.id} has an empty ${field}`);
+      }
+      return Object.freeze({ ...c, area });
+    }),
+  );
+}
