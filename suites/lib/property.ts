@@ -1,0 +1,38 @@
+// Runs a fast-check property inside a tap test. In: a property and a run count. Out: one
+// tap assertion; on failure its message carries the seed, the path and the counterexample
+// so the failure can be replayed with FC_SEED=<seed> (and FC_PATH=<path>).
+import fc from 'fast-check';
+
+/** Default number of runs for every property in `npm test` (issue: at least 1,000). */
+export const PROPERTY_RUNS = 1000;
+
+/** The seed of this process: FC_SEED when set, else a fixed default so runs are repeatable. */
+export function propertySeed(): number {
+  const raw = process.env.FC_SEED;
+  if (raw === undefined || raw === '') return 0x5eed;
+  const seed = Number(raw);
+  if (!Number.isSafeInteger(seed)) throw new Error(`FC_SEED must be an integer, got ${raw}`);
+  return seed;
+}
+
+type AnyProperty<Ts> = fc.IProperty<Ts> | fc.IAsyncProperty<Ts>;
+
+/** Checks `property` for `numRuns` runs (at least PROPERTY_RUNS) and reports into `t`. */
+export async function checkProperty<Ts>(
+  t: tap.Test,
+  property: AnyProperty<Ts>,
+  numRuns: number = PROPERTY_RUNS,
+): Promise<void> {
+  const seed = propertySeed();
+  const path = process.env.FC_PATH;
+  const details = await fc.check(property, {
+    numRuns,
+    seed,
+    ...(path !== undefined && path !== '' ? { path, endOnFailure: true } : {}),
+  });
+  if (details.failed) {
+    t.fail(`property failed (seed ${seed}): ${fc.defaultReportMessage(details) ?? 'no report'}`);
+  } else {
+    t.pass(`property held for ${details.numRuns} runs (seed ${seed})`);
+  }
+}
