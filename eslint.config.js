@@ -12,7 +12,7 @@ const RELAY_FORBIDDEN = {
 };
 /** relay/src/protocol/ may import only itself (./x) and Node built-ins (node:x). */
 const PROTOCOL_ONLY = {
-  regex: '^(?!node:|\\./)',
+  regex: '^(?!node:|\\./)|\\.\\.',
   message: 'relay/src/protocol/ is pure: import only ./siblings and node: built-ins.',
 };
 
@@ -24,7 +24,7 @@ module.exports = tseslint.config(
   {
     languageOptions: {
       parserOptions: {
-        projectService: { allowDefaultProject: ['*.js', 'bin/*.js'] },
+        projectService: true,
         tsconfigRootDir: __dirname,
       },
     },
@@ -52,6 +52,7 @@ module.exports = tseslint.config(
     files: ['**/*.js'],
     ...tseslint.configs.disableTypeChecked,
     languageOptions: {
+      parserOptions: { projectService: false, project: null },
       sourceType: 'commonjs',
       globals: {
         require: 'readonly',

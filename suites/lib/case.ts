@@ -1,6 +1,7 @@
 // Declares one conformance case as a tap subtest. In: a catalogued case id and the test
 // body. Out: a tap subtest named "<id> <title>", and, when RELAYCHECK_RESULTS names a file
 // (set by `relaycheck run`), one JSON line per case with its outcome and duration.
+// RELAYCHECK_ONLY (a comma-separated id list) leaves out the cases a run did not select.
 import { appendFileSync } from 'node:fs';
 import t from 'tap';
 import { findCase } from '../catalogue';
@@ -33,10 +34,17 @@ function record(result: CaseResult): void {
   if (file !== undefined && file !== '') appendFileSync(file, JSON.stringify(result) + '\n');
 }
 
+/** The ids chosen by `relaycheck run` (RELAYCHECK_ONLY), or undefined for all. */
+function selectedIds(): Set<string> | undefined {
+  const only = process.env.RELAYCHECK_ONLY;
+  return only === undefined || only === '' ? undefined : new Set(only.split(','));
+}
+
 /** Runs `fn` as the test of catalogued case `id`. Throws at load time for an unknown id. */
 export function kase(id: string, fn: CaseBody, options: CaseOptions = {}): Promise<void> {
   const c = findCase(id);
   if (c === undefined) throw new Error(`${id} is not in the catalogue (suites/catalogue/)`);
+  if (selectedIds()?.has(id) === false) return Promise.resolve();
   const name = `${c.id} ${c.title}`;
   if (options.skip !== undefined) {
     record({ id, outcome: 'skip', ms: 0, reason: options.skip });

@@ -1,0 +1,125 @@
+// `relaycheck run` (and `npm start`): the conformance run. In: case filters, a seed and an
+// output folder. Out: a table of cases (id, title, outcome, ms), a count line, the run's
+// results in <out>/results.json, and exit code 1 when a must-level case fails.
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { AREAS, CATALOGUE, type Area, type Profile } from '../../../suites/catalogue';
+import { PROFILES } from '../../../suites/catalogue/types';
+import { REPO_ROOT } from '../../../suites/lib/scan';
+import { runCases, type RunSummary } from '../../../suites/runner/run';
+import { selectCases } from '../../../suites/runner/select';
+import type { ExitBox, Io } from '../main';
+import { csv, integer, listOf, oneOf } from '../parse';
+import { clip, table } from '../table';
+
+interface RunOpts {
+  area?: Area[];
+  case?: string[];
+  exclude?: string[];
+  profile: Profile;
+  seed?: number;
+  out?: string;
+  strict?: boolean;
+  json?: boolean;
+  list?: boolean;
+}
+
+/** The default output folder: reports/runs/<UTC timestamp>. */
+export function defaultOutDir(now: Date): string {
+  return join(REPO_ROOT, 'reports', 'runs', now.toISOString().replace(/[:.]/g, '-'));
+}
+
+/** The human summary of a run: the case table, reasons, and one count line. */
+export function renderRun(summary: RunSummary): string {
+  const rows = summary.outcomes.map((o) => [
+    o.case.id,
+    clip(o.case.title, 64),
+    o.outcome,
+    o.ms.toFixed(1).padStart(8),
+  ]);
+  let text = table(['id', 'title', 'outcome', '      ms'], rows);
+  const explained = summary.outcomes.filter((o) => o.outcome !== 'pass' && o.reason !== undefined);
+  for (const o of explained) text += `  ${o.case.id} ${o.outcome}: ${clip(o.reason ?? '', 300)}\n`;
+  const c = summary.counts;
+  text +=
+    `${summary.outcomes.length} cases: ${c.pass} pass, ${c['non-strict']} non-strict, ` +
+    `${c.fail} fail, ${c.skip} skip` +
+    (summary.seed !== undefined ? ` (seed ${summary.seed})` : '') +
+    `\nresults: ${join(summary.outDir, 'results.json')}\n`;
+  return text;
+}
+
+export function registerRun(program: Command, io: Io, exit: ExitBox): void {
+  program
+    .command('run')
+    .description('run the conformance catalogue and write the results (what `npm start` does)')
+    .option('--area <areas>', `only these areas (${AREAS.join(', ')})`, listOf(AREAS, 'area'))
+    .option('--case <globs>', 'only cases whose id matches (e.g. HS-00*)', csv)
+    .option('--exclude <globs>', 'leave out cases whose id matches', csv)
+    .option(
+      '--profile <name>',
+      `hardware profile (${PROFILES.join(', ')})`,
+      oneOf(PROFILES),
+      'default',
+    )
+    .option('--seed <n>', 'fast-check seed for every property', integer(-(2 ** 31), 2 ** 31 - 1))
+    .option('--out <dir>', 'output folder (default reports/runs/<timestamp>)')
+    .option('--strict', 'should-level failures fail the run too')
+    .option('--json', 'print the results as JSON on stdout')
+    .option('--list', 'list the cases that would run, and run nothing')
+    .addHelpText(
+      'after',
+      '\nExit code: 0 when every must-level case passes, 1 otherwise, 2 for a bad command line.\n' +
+        '\nExamples:\n  $ relaycheck run\n  $ relaycheck run --area hs,sas --seed 42\n' +
+        "  $ relaycheck run --case 'IP-*' --exclude IP-004 --out /tmp/ip-run\n",
+    )
+    .action(async (opts: RunOpts) => {
+      const cases = selectCases(CATALOGUE, {
+        ...(opts.area !== undefined ? { areas: opts.area } : {}),
+        ...(opts.case !== undefined ? { include: opts.case } : {}),
+        ...(opts.exclude !== undefined ? { exclude: opts.exclude } : {}),
+      }).filter((c) => c.profiles.includes(opts.profile));
+      if (opts.list === true) {
+        io.out(
+          table(
+            ['id', 'level', 'title'],
+            cases.map((c) => [c.id, c.level, c.title]),
+          ),
+        );
+        io.out(`${cases.length} cases selected\n`);
+        return;
+      }
+      if (cases.length === 0) {
+        io.err('relaycheck: no catalogued case matches the filters (see `relaycheck cases`)\n');
+        exit.code = 2;
+        return;
+      }
+      const summary = await runCases({
+        cases,
+        outDir: opts.out ?? defaultOutDir(new Date()),
+        ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
+        strict: opts.strict === true,
+      });
+      if (opts.json === true) {
+        io.out(
+          JSON.stringify(
+            {
+              counts: summary.counts,
+              outDir: summary.outDir,
+              cases: summary.outcomes.map((o) => ({
+                id: o.case.id,
+                outcome: o.outcome,
+                ms: o.ms,
+                reason: o.reason ?? null,
+              })),
+            },
+            null,
+            2,
+          ) + '\n',
+        );
+      } else {
+        io.out(renderRun(summary));
+      }
+      exit.code = summary.exitCode;
+    });
+}

@@ -1,0 +1,15 @@
+// Every family of typed error codes in the project, in the order docs/errors.md lists them.
+// In: the families declared beside the code that raises them. Out: one list, used by the
+// test that keeps docs/errors.md in step with the code.
+import type { ErrorFamily } from '../../relay/src/protocol/errors';
+import { HANDSHAKE_ERRORS } from '../../relay/src/protocol/handshake';
+import { ENVELOPE_ERRORS } from '../../relay/src/protocol/envelope';
+import { SAS_ERRORS } from '../../relay/src/protocol/sas';
+import { RANGES_ERRORS } from '../../relay/src/egress/errors';
+
+export const ERROR_FAMILIES: readonly ErrorFamily<string>[] = [
+  HANDSHAKE_ERRORS,
+  ENVELOPE_ERRORS,
+  SAS_ERRORS,
+  RANGES_ERRORS,
+];

@@ -1,0 +1,157 @@
+// Runs conformance cases and collects their outcomes. In: a selection of catalogued cases
+// and an output folder. Out: one outcome per case (pass, non-strict, fail, skip) with its
+// duration, written to <out>/results.json, with tap's own log beside it in <out>/tap.log.
+// IO edge: spawns tap on the test files that declare the selected cases.
+import { spawn } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Case } from '../catalogue';
+import type { CaseResult } from '../lib/case';
+import { REPO_ROOT, scanDeclarations } from '../lib/scan';
+
+export type Outcome = 'pass' | 'non-strict' | 'fail' | 'skip';
+
+export interface CaseOutcome {
+  readonly case: Case;
+  readonly outcome: Outcome;
+  readonly ms: number;
+  readonly reason?: string;
+}
+
+export interface RunSummary {
+  readonly outcomes: readonly CaseOutcome[];
+  readonly counts: Readonly<Record<Outcome, number>>;
+  readonly outDir: string;
+  readonly seed: number | undefined;
+  /** 1 when a `must` case failed (or any failure under `strict`), else 0. */
+  readonly exitCode: number;
+}
+
+export interface RunOptions {
+  readonly cases: readonly Case[];
+  readonly outDir: string;
+  readonly seed?: number;
+  /** Should-level failures fail the run too. */
+  readonly strict?: boolean;
+}
+
+const TAP_BIN = join(REPO_ROOT, 'node_modules', 'tap', 'dist', 'esm', 'run.mjs');
+
+/** The environment for the tap child: ours, less what a parent tap process set for itself. */
+export function childEnv(env: NodeJS.ProcessEnv, extra: Record<string, string>): NodeJS.ProcessEnv {
+  const out: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(env)) {
+    if (/^(TAP|_TAPJS)/.test(k)) continue;
+    if (k === 'NODE_OPTIONS' && v?.includes('@tapjs') === true) continue;
+    out[k] = v;
+  }
+  return { ...out, ...extra };
+}
+
+function spawnTap(files: readonly string[], env: NodeJS.ProcessEnv, log: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const out = createWriteStream(log);
+    const child = spawn(
+      process.execPath,
+      [TAP_BIN, '--disable-coverage', '--reporter=tap', '--jobs=2', ...files],
+      { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    child.stdout.pipe(out, { end: false });
+    child.stderr.pipe(out, { end: false });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      out.end(() => {
+        resolve(code ?? 1);
+      });
+    });
+  });
+}
+
+function readResults(file: string): Map<string, CaseResult> {
+  const byId = new Map<string, CaseResult>();
+  if (!existsSync(file)) return byId;
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    if (line.trim() === '') continue;
+    const r = JSON.parse(line) as CaseResult;
+    byId.set(r.id, r);
+  }
+  return byId;
+}
+
+/** Maps a recorded result (or its absence) to the outcome of the run. */
+export function toOutcome(c: Case, r: CaseResult | undefined): CaseOutcome {
+  if (r === undefined) {
+    return {
+      case: c,
+      outcome: 'fail',
+      ms: 0,
+      reason: 'the test file did not report this case (see tap.log)',
+    };
+  }
+  const reason = r.reason ?? r.failures?.join('; ');
+  const outcome: Outcome =
+    r.outcome === 'fail' ? (c.level === 'should' ? 'non-strict' : 'fail') : r.outcome;
+  return { case: c, outcome, ms: r.ms, ...(reason !== undefined ? { reason } : {}) };
+}
+
+/** Runs the given cases through tap and summarises them. */
+export async function runCases(options: RunOptions): Promise<RunSummary> {
+  mkdirSync(options.outDir, { recursive: true });
+  const ids = new Set(options.cases.map((c) => c.id));
+  const files = [
+    ...new Set(
+      scanDeclarations()
+        .filter((d) => ids.has(d.id))
+        .map((d) => d.file),
+    ),
+  ];
+  const resultsFile = join(options.outDir, 'results.jsonl');
+  writeFileSync(resultsFile, '');
+  if (files.length > 0) {
+    await spawnTap(
+      files,
+      childEnv(process.env, {
+        RELAYCHECK_RESULTS: resultsFile,
+        RELAYCHECK_ONLY: [...ids].join(','),
+        ...(options.seed !== undefined ? { FC_SEED: String(options.seed) } : {}),
+      }),
+      join(options.outDir, 'tap.log'),
+    );
+  }
+  const recorded = readResults(resultsFile);
+  const outcomes = options.cases.map((c) => toOutcome(c, recorded.get(c.id)));
+  const counts: Record<Outcome, number> = { pass: 0, 'non-strict': 0, fail: 0, skip: 0 };
+  for (const o of outcomes) counts[o.outcome] += 1;
+  const failed = counts.fail > 0 || (options.strict === true && counts['non-strict'] > 0);
+  const summary: RunSummary = {
+    outcomes,
+    counts,
+    outDir: options.outDir,
+    seed: options.seed,
+    exitCode: failed ? 1 : 0,
+  };
+  writeFileSync(
+    join(options.outDir, 'results.json'),
+    JSON.stringify(
+      {
+        seed: options.seed ?? null,
+        strict: options.strict === true,
+        counts,
+        cases: outcomes.map((o) => ({
+          id: o.case.id,
+          area: o.case.area,
+          level: o.case.level,
+          title: o.case.title,
+          requirement: o.case.requirement,
+          source: o.case.source,
+          outcome: o.outcome,
+          ms: o.ms,
+          reason: o.reason ?? null,
+        })),
+      },
+      null,
+      2,
+    ) + '\n',
+  );
+  return summary;
+}
