@@ -128,3 +128,119 @@ void t.test('run refuses a filter that selects nothing with exit code 2', async 
   t.equal(r.code, 2);
   t.match(r.stderr, /no catalogued case matches/);
 });
+
+const TAGS = 'fixtures/service-tags';
+const EXCERPT = `${TAGS}/ServiceTags_Public_excerpt_uk.json`;
+
+void t.test(
+  'ranges prints the aggregated Service Bus ranges of UK South and UK West',
+  async (t) => {
+    const r = await cli(
+      'ranges',
+      '--source',
+      EXCERPT,
+      '--regions',
+      'uksouth,ukwest',
+      '--tags',
+      'ServiceBus',
+      '--aggregate',
+    );
+    t.equal(r.code, 0);
+    const lines = r.stdout.trim().split('\n');
+    // Both regions are present: UK South's 51.140.146.48/29 and UK West's 51.140.210.64/28.
+    t.ok(lines.includes('51.140.146.48/29'), 'a UK South Service Bus range');
+    t.ok(lines.includes('51.140.210.64/28'), 'a UK West Service Bus range');
+    t.ok(lines.includes('2603:1020:705::700/120'), 'IPv6 ranges are included');
+    t.notOk(lines.includes('51.140.0.0/17'), 'AzureCloud-only ranges are not');
+    t.equal(lines.length, 20);
+    t.equal(new Set(lines).size, lines.length, 'no prefix twice');
+  },
+);
+
+void t.test('ranges --contains answers with exit 0 inside and 1 outside', async (t) => {
+  const inside = await cli(
+    'ranges',
+    '--source',
+    EXCERPT,
+    '--regions',
+    'uksouth',
+    '--contains',
+    '51.140.146.50',
+  );
+  t.equal(inside.code, 0);
+  t.match(inside.stdout, /51\.140\.146\.50 is in .*AzureCloud\.uksouth/);
+  const outside = await cli(
+    'ranges',
+    '--source',
+    EXCERPT,
+    '--regions',
+    'uksouth',
+    '--tags',
+    'ServiceBus',
+    '--contains',
+    '51.140.0.1',
+  );
+  t.equal(outside.code, 1);
+  t.match(outside.stdout, /is not in the selected ranges/);
+  const bad = await cli(
+    'ranges',
+    '--source',
+    EXCERPT,
+    '--regions',
+    'uksouth',
+    '--contains',
+    '51.140.999.1',
+  );
+  t.equal(bad.code, 2);
+  t.match(bad.stderr, /^relaycheck: IP_E_ADDRESS: /);
+});
+
+void t.test("ranges refuses the guide's copied list with line, column and character", async (t) => {
+  const copied = `${TAGS}/PublicIPs_uk_2019-09.copied-from-guide.xml`;
+  const refused = await cli('ranges', '--source', copied, '--regions', 'uksouth');
+  t.equal(refused.code, 2);
+  t.match(refused.stderr, /IP_E_CHARACTER: line 4, column 13: U\+00A0 NO-BREAK SPACE/);
+  t.match(refused.stderr, /--tolerant/);
+  t.equal(refused.stdout, '');
+  const tolerated = await cli('ranges', '--source', copied, '--regions', 'uksouth', '--tolerant');
+  const clean = await cli(
+    'ranges',
+    '--source',
+    `${TAGS}/PublicIPs_uk_2019-09.xml`,
+    '--regions',
+    'uksouth',
+  );
+  t.equal(tolerated.code, 0);
+  t.equal(tolerated.stdout, clean.stdout, 'tolerant mode gives exactly the clean list');
+  t.match(tolerated.stderr, /replaced \d+ non-breaking spaces/);
+});
+
+void t.test('ranges refuses a missing file and an unknown region with exit code 2', async (t) => {
+  const missing = await cli('ranges', '--source', `${TAGS}/nope.json`, '--regions', 'uksouth');
+  t.equal(missing.code, 2);
+  t.match(missing.stderr, /IP_E_SOURCE: .*no such file/);
+  const region = await cli('ranges', '--source', EXCERPT, '--regions', 'atlantis');
+  t.equal(region.code, 2);
+  t.match(region.stderr, /IP_E_REGION/);
+  const noRegions = await cli('ranges', '--source', EXCERPT);
+  t.equal(noRegions.code, 2);
+  t.match(noRegions.stderr, /required option '--regions <list>'/);
+});
+
+void t.test('ranges --format json carries the source change number and the prefixes', async (t) => {
+  const r = await cli(
+    'ranges',
+    '--source',
+    EXCERPT,
+    '--regions',
+    'ukwest',
+    '--tags',
+    'ServiceBus',
+    '--format',
+    'json',
+  );
+  t.equal(r.code, 0);
+  const parsed = JSON.parse(r.stdout) as { changeNumber: number; prefixes: string[] };
+  t.equal(parsed.changeNumber, 367);
+  t.ok(parsed.prefixes.includes('51.140.210.64/28'));
+});

@@ -38,6 +38,5 @@ void kase('ENV-023', async (t) => {
         );
       },
     ),
-    300, // each run streams up to four segments; ENV-004 covers bit flips with 1,000 runs
   );
 });

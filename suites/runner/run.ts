@@ -33,6 +33,8 @@ export interface RunOptions {
   readonly seed?: number;
   /** Should-level failures fail the run too. */
   readonly strict?: boolean;
+  /** Where the case files are (default suites/); tests point this at a fixture suite. */
+  readonly suitesDir?: string;
 }
 
 const TAP_BIN = join(REPO_ROOT, 'node_modules', 'tap', 'dist', 'esm', 'run.mjs');
@@ -100,7 +102,7 @@ export async function runCases(options: RunOptions): Promise<RunSummary> {
   const ids = new Set(options.cases.map((c) => c.id));
   const files = [
     ...new Set(
-      scanDeclarations()
+      scanDeclarations(options.suitesDir)
         .filter((d) => ids.has(d.id))
         .map((d) => d.file),
     ),

@@ -4,9 +4,12 @@
 // them (exit 0 when it is, 1 when not). Warnings go to stderr.
 import type { Command } from 'commander';
 import {
+  RangesError,
   formatContainment,
   formatSelection,
   selectRangesFromFile,
+  type RangeSelection,
+  type SelectRangesOptions,
 } from '../../../relay/src/egress';
 import type { ExitBox, Io } from '../main';
 import { csv, oneOf } from '../parse';
@@ -19,6 +22,23 @@ interface RangesOpts {
   contains?: string;
   format: 'list' | 'json';
   tolerant?: boolean;
+  lenient?: boolean;
+}
+
+/** The flag that accepts what a refusal refused, named so the user can act on it. */
+const HINTS: Partial<Record<string, string>> = {
+  IP_E_CHARACTER: '--tolerant accepts the copied list',
+  IP_E_SCHEMA: '--lenient accepts fields and elements this version does not know',
+};
+
+async function select(source: string, options: SelectRangesOptions): Promise<RangeSelection> {
+  try {
+    return await selectRangesFromFile(source, options);
+  } catch (e) {
+    const hint = e instanceof RangesError ? HINTS[e.code] : undefined;
+    if (hint === undefined || !(e instanceof RangesError)) throw e;
+    throw new RangesError(e.code, `${e.message} [${hint}]`, e.details);
+  }
 }
 
 export function registerRanges(program: Command, io: Io, exit: ExitBox): void {
@@ -38,6 +58,7 @@ export function registerRanges(program: Command, io: Io, exit: ExitBox): void {
       '--tolerant',
       "accept the guide's copy-pasted list: replace non-breaking spaces between markup tokens",
     )
+    .option('--lenient', 'accept unknown JSON fields or XML elements (a newer download format)')
     .addHelpText(
       'after',
       '\nExamples:\n' +
@@ -47,14 +68,21 @@ export function registerRanges(program: Command, io: Io, exit: ExitBox): void {
         '      --contains 51.140.146.50\n',
     )
     .action(async (opts: RangesOpts) => {
-      const selection = await selectRangesFromFile(opts.source, {
+      const selection = await select(opts.source, {
         regions: opts.regions,
         ...(opts.tags !== undefined ? { tags: opts.tags } : {}),
         aggregate: opts.aggregate === true,
         tolerateNbsp: opts.tolerant === true,
+        strict: opts.lenient !== true,
         ...(opts.contains !== undefined ? { contains: opts.contains } : {}),
       });
       for (const w of selection.warnings) io.err(`relaycheck: warning: ${w}\n`);
+      if (selection.nbspReplaced > 0) {
+        io.err(
+          `relaycheck: warning: replaced ${selection.nbspReplaced} non-breaking spaces (U+00A0) ` +
+            'between markup tokens (--tolerant)\n',
+        );
+      }
       const c = selection.containment;
       if (c !== undefined && opts.format === 'list') io.out(formatContainment(c) + '\n');
       else io.out(formatSelection(selection, opts.format));

@@ -328,7 +328,8 @@ export const handshakeHelloTarget: FuzzTarget<string | Uint8Array> = Object.free
     if (rejectText(result) !== REJECT_MESSAGE || !CODES.has(result.error.code)) {
       throw new Error('a refusal that is not the fixed REJECT with a catalogued code');
     }
-    return result.error.code;
+    // A checked refusal: thrown so that the fuzz report counts it by code.
+    throw result.error;
   },
 });
 

@@ -1,0 +1,66 @@
+// `relaycheck run`'s runner end to end, on a fixture suite: a real tap child process, the
+// results file, and the exit code when a must-level case fails.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+import { findCase, type Case } from '../../suites/catalogue';
+import { runCases } from '../../suites/runner/run';
+
+function catalogued(id: string): Case {
+  const c = findCase(id);
+  if (c === undefined) throw new Error(`${id} is not catalogued`);
+  return c;
+}
+
+const cases = ['HS-001', 'HS-002', 'HS-003', 'HS-004'].map(catalogued);
+const suitesDir = join(__dirname, 'fixtures', 'run-suite');
+
+void t.test(
+  'a run reports pass, fail, skip and missing cases and fails on a must case',
+  async (t) => {
+    const outDir = mkdtempSync(join(tmpdir(), 'relaycheck-run-'));
+    t.teardown(() => {
+      rmSync(outDir, { recursive: true, force: true });
+    });
+    const summary = await runCases({ cases, outDir, suitesDir, seed: 7 });
+    const byId = Object.fromEntries(summary.outcomes.map((o) => [o.case.id, o]));
+    t.equal(byId['HS-001']?.outcome, 'pass');
+    t.equal(byId['HS-002']?.outcome, 'fail');
+    t.match(byId['HS-002']?.reason, /fails on purpose/);
+    t.equal(byId['HS-003']?.outcome, 'skip');
+    t.equal(byId['HS-003']?.reason, 'skipped on purpose');
+    t.equal(byId['HS-004']?.outcome, 'fail', 'a case no file declares cannot pass');
+    t.same(summary.counts, { pass: 1, 'non-strict': 0, fail: 2, skip: 1 });
+    t.equal(summary.exitCode, 1);
+    const written = JSON.parse(readFileSync(join(outDir, 'results.json'), 'utf8')) as {
+      seed: number;
+      cases: { id: string; outcome: string; requirement: string }[];
+    };
+    t.equal(written.seed, 7);
+    t.same(
+      written.cases.map((c) => [c.id, c.outcome]),
+      [
+        ['HS-001', 'pass'],
+        ['HS-002', 'fail'],
+        ['HS-003', 'skip'],
+        ['HS-004', 'fail'],
+      ],
+    );
+    t.ok(
+      written.cases.every((c) => c.requirement !== ''),
+      'each case carries its requirement',
+    );
+    t.match(readFileSync(join(outDir, 'tap.log'), 'utf8'), /fails on purpose/);
+  },
+);
+
+void t.test('a run of passing cases only exits 0', async (t) => {
+  const outDir = mkdtempSync(join(tmpdir(), 'relaycheck-run-'));
+  t.teardown(() => {
+    rmSync(outDir, { recursive: true, force: true });
+  });
+  const summary = await runCases({ cases: cases.slice(0, 1), outDir, suitesDir });
+  t.same(summary.counts, { pass: 1, 'non-strict': 0, fail: 0, skip: 0 });
+  t.equal(summary.exitCode, 0);
+});
