@@ -62,9 +62,9 @@ void kase('HS-015', async (t) => {
     checkProperty(
       t,
       fc.property(hostileHello, hostileWelcome, (hello, welcome) => {
-        handshakeHelloTarget.run(hello);
-        const code = outcome(() => handshakeWelcomeTarget.run(welcome));
-        return code !== 'untyped';
+        const helloCode = outcome(() => handshakeHelloTarget.run(hello));
+        const welcomeCode = outcome(() => handshakeWelcomeTarget.run(welcome));
+        return helloCode !== 'untyped' && welcomeCode !== 'untyped';
       }),
     ),
   );
