@@ -1,7 +1,8 @@
 // `relaycheck bench crypto`: the protocol core's cost, measured in one run. In: rounds and
 // time per round. Out: HELLO verifications per second (cloud side, one thread), envelope
 // seal+open throughput against raw AES-256-GCM seal+open over the same bytes (1 MiB and
-// 50 MiB), and the peak extra memory while a 50 MiB body streams through (child process).
+// 50 MiB), and the peak extra memory while a 50 MiB body streams through. Each figure is
+// measured in a fresh child process, so one figure's heap does not slow the next.
 // A benchmark, never a test: nothing here passes or fails on time; targets are reported.
 import { execFileSync } from 'node:child_process';
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
@@ -33,6 +34,7 @@ export interface CryptoBenchResult {
   readonly memory: {
     readonly bytes: number;
     readonly peakLiveBytes: number;
+    readonly medianLiveBytes: number;
     readonly peakWithGarbageBytes: number;
     readonly peakRssBytes: number;
     readonly sealPeakBuffered: number;
@@ -124,27 +126,46 @@ function benchEnvelope(bytes: number, options: CryptoBenchOptions): EnvelopeFigu
   return { bytes, rawMiBs, envelopeMiBs, ratio: envelopeMiBs / rawMiBs };
 }
 
-function benchMemory(bytes: number): CryptoBenchResult['memory'] {
-  const script = join(__dirname, 'envelope-memory.ts');
+/** Runs a bench script in a fresh Node process and returns the JSON it prints last. */
+function child(
+  script: string,
+  args: readonly string[],
+  nodeFlags: readonly string[] = [],
+): unknown {
   const out = execFileSync(
     process.execPath,
-    ['--expose-gc', '-r', 'ts-node/register/transpile-only', script, String(bytes)],
+    [...nodeFlags, '-r', 'ts-node/register/transpile-only', join(__dirname, script), ...args],
     { cwd: join(__dirname, '..', '..'), encoding: 'utf8' },
   );
-  return JSON.parse(out.trim().split('\n').pop() ?? '{}') as CryptoBenchResult['memory'];
+  return JSON.parse(out.trim().split('\n').pop() ?? '{}');
+}
+
+/** One figure, in this process: what `crypto-part.ts` calls in the child. */
+export function runPart(part: string, options: CryptoBenchOptions): unknown {
+  if (part === 'hello') return benchHello(options);
+  if (part === 'envelope-1') return benchEnvelope(MiB, options);
+  if (part === 'envelope-50') {
+    return benchEnvelope(50 * MiB, { ...options, msPerRound: Math.max(options.msPerRound, 1500) });
+  }
+  throw new Error(`unknown bench part ${part}`);
 }
 
 export function runCryptoBench(options: CryptoBenchOptions): CryptoBenchResult {
   const cpu = cpus()[0];
+  const args = [String(options.rounds), String(options.msPerRound), String(options.hellosPerRound)];
   return {
     machine: `${cpus().length} × ${cpu?.model ?? 'unknown CPU'}`,
     node: process.version,
-    helloPerSecond: benchHello(options),
+    helloPerSecond: child('crypto-part.ts', ['hello', ...args]) as number,
     envelope: [
-      benchEnvelope(MiB, options),
-      benchEnvelope(50 * MiB, { ...options, msPerRound: Math.max(options.msPerRound, 1500) }),
+      child('crypto-part.ts', ['envelope-1', ...args]) as EnvelopeFigure,
+      child('crypto-part.ts', ['envelope-50', ...args]) as EnvelopeFigure,
     ],
-    memory: benchMemory(50 * MiB),
+    memory: child(
+      'envelope-memory.ts',
+      [String(50 * MiB)],
+      ['--expose-gc'],
+    ) as CryptoBenchResult['memory'],
   };
 }
 
@@ -165,6 +186,7 @@ export function renderCryptoBench(r: CryptoBenchResult): string {
     '',
     `streaming ${(r.memory.bytes / MiB).toFixed(0)} MiB through seal and open streams:`,
     `  peak extra live memory (GC every 1 MiB)  ${kib(r.memory.peakLiveBytes).padStart(9)}   target < 4096 KiB   ${r.memory.peakLiveBytes < 4 * MiB ? 'met' : 'MISSED'}`,
+    `  median extra live memory                 ${kib(r.memory.medianLiveBytes).padStart(9)}`,
     `  peak extra heap+buffers, garbage incl.   ${kib(r.memory.peakWithGarbageBytes).padStart(9)}`,
     `  peak extra RSS                           ${kib(r.memory.peakRssBytes).padStart(9)}`,
     `  bytes held inside the streams (peak)     seal ${kib(r.memory.sealPeakBuffered)}, open ${kib(r.memory.openPeakBuffered)}`,
