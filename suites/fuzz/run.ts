@@ -35,6 +35,8 @@ export interface FuzzOptions {
   /** No progress for this long is a hang: the worker is terminated (default 20,000 ms). */
   readonly hangMs?: number;
   readonly onReport?: (r: FuzzResult) => void;
+  /** Where the targets are (default suites/fuzz/targets/); tests use a fixture folder. */
+  readonly targetsDir?: string;
 }
 
 export type FuzzResult =
@@ -82,36 +84,28 @@ function runOne(ref: TargetRef, options: FuzzOptions): Promise<FuzzResult> {
     worker.on('message', (r: WorkerReport) => {
       finish({ ...r, hung: false });
     });
+    const crashed = (failure: string): FuzzResult => ({
+      name: ref.name,
+      hung: false,
+      runs: Atomics.load(beat, 0),
+      accepted: 0,
+      refused: 0,
+      codes: {},
+      slowestMs: 0,
+      failure,
+    });
     worker.on('error', (e) => {
-      finish({
-        name: ref.name,
-        hung: false,
-        runs: Atomics.load(beat, 0),
-        accepted: 0,
-        refused: 0,
-        codes: {},
-        slowestMs: 0,
-        failure: `worker crashed: ${e.stack ?? e.message}`,
-      });
+      finish(crashed(`worker crashed: ${e.stack ?? e.message}`));
     });
     worker.on('exit', (code) => {
-      finish({
-        name: ref.name,
-        hung: false,
-        runs: Atomics.load(beat, 0),
-        accepted: 0,
-        refused: 0,
-        codes: {},
-        slowestMs: 0,
-        failure: `worker exited with code ${code} before reporting`,
-      });
+      finish(crashed(`worker exited with code ${code} before reporting`));
     });
   });
 }
 
 /** Runs every selected target, two at a time; resolves with one result per target. */
 export async function fuzzAll(options: FuzzOptions): Promise<FuzzResult[]> {
-  const refs = listTargets().filter(
+  const refs = listTargets(options.targetsDir).filter(
     (r) =>
       options.filter === undefined || r.name.toLowerCase().includes(options.filter.toLowerCase()),
   );

@@ -30,10 +30,24 @@ const property = fc.property(target.arbitrary, (input) => {
   } finally {
     slowestMs = Math.max(slowestMs, performance.now() - start);
   }
-  return performance.now() - start < request.slowMs;
+  const ms = performance.now() - start;
+  if (ms >= request.slowMs) {
+    throw new Error(`input took ${ms.toFixed(1)} ms, over the ${request.slowMs} ms bound`);
+  }
 });
 
 const details = fc.check(property, { numRuns: request.runs, seed: request.seed });
+
+/** fast-check's report plus the exception itself, which its default report leaves out. */
+function describeFailure(): string {
+  const report = fc.defaultReportMessage(details) ?? 'failed';
+  const error: unknown = details.errorInstance;
+  // JSON.stringify gives undefined for undefined and functions, whatever its type says.
+  const json = JSON.stringify(error) as string | undefined;
+  const text = error instanceof Error ? (error.stack ?? error.message) : (json ?? 'unknown');
+  return `${report}\nthrew: ${text.split('\n').slice(0, 4).join('\n')}`;
+}
+
 const report: WorkerReport = {
   name: target.name,
   runs: details.numRuns,
@@ -41,6 +55,6 @@ const report: WorkerReport = {
   refused,
   codes,
   slowestMs,
-  failure: details.failed ? (fc.defaultReportMessage(details) ?? 'failed') : undefined,
+  failure: details.failed ? describeFailure() : undefined,
 };
 parentPort?.postMessage(report);

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { FuzzTarget } from '../types';
 
 export interface TargetRef {
+  /** Absolute path of the module. */
   readonly file: string;
   readonly exportName: string;
   readonly name: string;
@@ -20,15 +21,16 @@ function isTarget(v: unknown): v is FuzzTarget {
 
 function load(file: string): Record<string, unknown> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return require(join(__dirname, file)) as Record<string, unknown>;
+  return require(file) as Record<string, unknown>;
 }
 
-/** Every target in suites/fuzz/targets/, in file then export order. */
-export function listTargets(): TargetRef[] {
+/** Every target in `dir` (default suites/fuzz/targets/), in file then export order. */
+export function listTargets(dir: string = __dirname): TargetRef[] {
   const refs: TargetRef[] = [];
-  const files = readdirSync(__dirname)
+  const files = readdirSync(dir)
     .filter((f) => f.endsWith('.ts') && f !== 'index.ts')
-    .sort();
+    .sort()
+    .map((f) => join(dir, f));
   for (const file of files) {
     for (const [exportName, value] of Object.entries(load(file))) {
       if (isTarget(value)) refs.push({ file, exportName, name: value.name });
