@@ -6,12 +6,15 @@ import { HS_CASES } from './hs';
 import { ENV_CASES } from './env';
 import { SAS_CASES } from './sas';
 import { IP_CASES } from './ip';
+import { SB_CASES } from './sb';
 
 export type { Area, Case, Level, Profile } from './types';
 export { AREAS } from './types';
 
 export const CATALOGUE: readonly Case[] = Object.freeze(
-  [...HS_CASES, ...ENV_CASES, ...SAS_CASES, ...IP_CASES].sort((a, b) => a.id.localeCompare(b.id)),
+  [...HS_CASES, ...ENV_CASES, ...SAS_CASES, ...IP_CASES, ...SB_CASES].sort((a, b) =>
+    a.id.localeCompare(b.id),
+  ),
 );
 
 const BY_ID = new Map(CATALOGUE.map((c) => [c.id, c]));
