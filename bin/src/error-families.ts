@@ -6,10 +6,14 @@ import { HANDSHAKE_ERRORS } from '../../relay/src/protocol/handshake';
 import { ENVELOPE_ERRORS } from '../../relay/src/protocol/envelope';
 import { SAS_ERRORS } from '../../relay/src/protocol/sas';
 import { RANGES_ERRORS } from '../../relay/src/egress/errors';
+import { SIM_SB_ERRORS } from '../../simulator/src/cloud/servicebus/engine/errors';
+import { SIM_CONTROL_ERRORS } from '../../simulator/src/cloud/servicebus/control';
 
 export const ERROR_FAMILIES: readonly ErrorFamily<string>[] = [
   HANDSHAKE_ERRORS,
   ENVELOPE_ERRORS,
   SAS_ERRORS,
   RANGES_ERRORS,
+  SIM_SB_ERRORS,
+  SIM_CONTROL_ERRORS,
 ];
