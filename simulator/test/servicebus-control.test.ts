@@ -65,14 +65,22 @@ void t.test('shows a dead-letter queue and purges an entity', async (t) => {
 
 void t.test('sets the fault switches the AMQP edge reads', async (t) => {
   const { target, call, drops } = await setup(t);
-  t.same((await call('POST', '/faults/cbs', { refuse: 2 })).json, { refuseCbs: 2 });
-  t.equal(target.faults.refuseCbs, 2);
-  t.same((await call('POST', '/faults/cbs', { refuse: 'all' })).json, { refuseCbs: 'all' });
-  t.equal(target.faults.refuseCbs, Infinity);
+  const off = { refuseCbs: null, dispositionDelayMs: 0 };
+  t.same((await call('GET', '/faults')).json, off, 'no fault is on at start');
+  t.same((await call('POST', '/faults/cbs', { status: 401 })).json, { ...off, refuseCbs: 401 });
+  t.equal(target.faults.refuseCbs, 401);
   t.same((await call('POST', '/faults/dispositions', { delayMs: 250 })).json, {
+    refuseCbs: 401,
     dispositionDelayMs: 250,
   });
-  t.same((await call('GET', '/faults')).json, { refuseCbs: 'all', dispositionDelayMs: 250 });
+  t.equal(target.faults.dispositionDelayMs, 250);
+  t.same((await call('POST', '/faults/cbs', { status: null })).json, {
+    refuseCbs: null,
+    dispositionDelayMs: 250,
+  });
+  t.equal(target.faults.refuseCbs, undefined, 'null turns verification back on');
+  await call('POST', '/faults/dispositions', { delayMs: 0 });
+  t.equal(target.faults.dispositionDelayMs, undefined);
   t.same((await call('POST', '/faults/drop-connections')).json, { dropped: 3 });
   t.equal(drops(), 1);
 });
@@ -96,7 +104,8 @@ void t.test('refuses bad requests with a typed code and the right status', async
     ['GET', '/messages', undefined, 400, 'SIM_E_CTL_REQUEST'],
     ['GET', '/messages?path=nope', undefined, 404, 'SIM_E_SB_NOT_FOUND'],
     ['POST', '/faults/cbs', '{not json', 400, 'SIM_E_CTL_REQUEST'],
-    ['POST', '/faults/cbs', { refuse: -1 }, 400, 'SIM_E_CTL_REQUEST'],
+    ['POST', '/faults/cbs', { status: 200 }, 400, 'SIM_E_CTL_REQUEST'],
+    ['POST', '/faults/cbs', {}, 400, 'SIM_E_CTL_REQUEST'],
     ['POST', '/faults/dispositions', { delayMs: 'soon' }, 400, 'SIM_E_CTL_REQUEST'],
     ['POST', '/faults/lock-loss', {}, 400, 'SIM_E_CTL_REQUEST'],
     ['POST', '/faults/cbs', 'x'.repeat(70_000), 413, 'SIM_E_CTL_TOO_LARGE'],

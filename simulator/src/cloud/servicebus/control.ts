@@ -8,7 +8,8 @@
 //   GET    /deadletter?path=<entity>       the messages of <entity>/$DeadLetterQueue
 //   DELETE /messages?path=<entity>         purge; answers {"purged": n}
 //   GET    /faults                         the current fault switches
-//   POST   /faults/cbs                     {"refuse": n | "all" | 0}: refuse the next n put-tokens
+//   POST   /faults/cbs                     {"status": 401 | 403 | 503 | null}: answer every
+//                                          put-token with that status (null: verify again)
 //   POST   /faults/dispositions            {"delayMs": n}: delay every settlement reply by n ms
 //   POST   /faults/drop-connections        {}: close every AMQP connection; answers {"dropped": n}
 //   POST   /faults/lock-loss               {"lockToken": "<uuid>" | "all"}: answers {"lost": n}
@@ -39,17 +40,23 @@ export class SimControlError extends RelaycheckError {
   }
 }
 
-/** Fault switches: set by the control API, read by the AMQP edge on every decision. */
+/**
+ * Fault switches: set by the control API, read by the AMQP edge on every decision (the
+ * same shape as the edge's EdgeFaults).
+ */
 export interface ServiceBusFaults {
-  /** How many coming CBS put-token requests to refuse with 401 (Infinity: all). */
-  refuseCbs: number;
-  /** Delay before every settlement (disposition) reply, in ms. */
-  dispositionDelayMs: number;
+  /** Answer every CBS put-token with this status instead of verifying it; undefined: off. */
+  refuseCbs?: number | undefined;
+  /** Hold every disposition answer this long (ms); undefined or 0: off. */
+  dispositionDelayMs?: number | undefined;
 }
 
 export function noFaults(): ServiceBusFaults {
-  return { refuseCbs: 0, dispositionDelayMs: 0 };
+  return {};
 }
+
+/** The statuses a put-token refusal may carry: what Azure answers when it refuses one. */
+const CBS_REFUSALS = new Set([401, 403, 404, 500, 503]);
 
 /** What the control API acts on. */
 export interface ControlTarget {
@@ -145,15 +152,22 @@ export async function handleControl(
     case 'DELETE /messages':
       return { purged: target.engine.purge(entityPath(url)) };
     case 'GET /faults':
-      return { ...target.faults, refuseCbs: serialiseCount(target.faults.refuseCbs) };
+      return faultsView(target.faults);
     case 'POST /faults/cbs': {
-      const refuse = field(await body(), 'refuse');
-      target.faults.refuseCbs = refuse === 'all' ? Infinity : nonNegative(refuse, 'refuse');
-      return { refuseCbs: serialiseCount(target.faults.refuseCbs) };
+      const status = field(await body(), 'status');
+      if (status !== null && !(typeof status === 'number' && CBS_REFUSALS.has(status))) {
+        throw new SimControlError(
+          'SIM_E_CTL_REQUEST',
+          `"status" is one of ${[...CBS_REFUSALS].join(', ')}, or null to verify tokens again`,
+        );
+      }
+      target.faults.refuseCbs = status ?? undefined;
+      return faultsView(target.faults);
     }
     case 'POST /faults/dispositions': {
-      target.faults.dispositionDelayMs = nonNegative(field(await body(), 'delayMs'), 'delayMs');
-      return { dispositionDelayMs: target.faults.dispositionDelayMs };
+      const delay = nonNegative(field(await body(), 'delayMs'), 'delayMs');
+      target.faults.dispositionDelayMs = delay === 0 ? undefined : delay;
+      return faultsView(target.faults);
     }
     case 'POST /faults/drop-connections':
       return { dropped: target.dropConnections() };
@@ -169,8 +183,8 @@ export async function handleControl(
   }
 }
 
-function serialiseCount(n: number): number | 'all' {
-  return n === Infinity ? 'all' : n;
+function faultsView(f: ServiceBusFaults): { refuseCbs: number | null; dispositionDelayMs: number } {
+  return { refuseCbs: f.refuseCbs ?? null, dispositionDelayMs: f.dispositionDelayMs ?? 0 };
 }
 
 function answer(res: ServerResponse, status: number, json: unknown): void {
