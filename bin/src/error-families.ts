@@ -8,6 +8,7 @@ import { SAS_ERRORS } from '../../relay/src/protocol/sas';
 import { RANGES_ERRORS } from '../../relay/src/egress/errors';
 import { SIM_SB_ERRORS } from '../../simulator/src/cloud/servicebus/engine/errors';
 import { SIM_CONTROL_ERRORS } from '../../simulator/src/cloud/servicebus/control';
+import { SIM_AMQP_ERRORS } from '../../simulator/src/cloud/servicebus/amqp/errors';
 
 export const ERROR_FAMILIES: readonly ErrorFamily<string>[] = [
   HANDSHAKE_ERRORS,
@@ -16,4 +17,5 @@ export const ERROR_FAMILIES: readonly ErrorFamily<string>[] = [
   RANGES_ERRORS,
   SIM_SB_ERRORS,
   SIM_CONTROL_ERRORS,
+  SIM_AMQP_ERRORS,
 ];

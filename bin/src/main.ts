@@ -9,6 +9,7 @@ import { registerRun } from './commands/run';
 import { registerRanges } from './commands/ranges';
 import { registerFuzz } from './commands/fuzz';
 import { registerBench } from './commands/bench';
+import { registerSim } from './commands/sim';
 
 /** Where a sub-command leaves its exit code. */
 export interface ExitBox {
@@ -53,6 +54,7 @@ export function buildProgram(io: Io, exit: ExitBox): Command {
   registerRanges(program, io, exit);
   registerFuzz(program, io, exit);
   registerBench(program, io, exit);
+  registerSim(program, io, exit);
   for (const sub of program.commands) {
     sub.exitOverride().configureOutput(program.configureOutput());
   }

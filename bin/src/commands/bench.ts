@@ -2,10 +2,19 @@
 // benchmark's name and its rounds. Out: the figures side by side with their targets, or JSON.
 import type { Command } from 'commander';
 import { renderCryptoBench, runCryptoBench } from '../../../suites/bench/crypto';
+import { renderServiceBusBench, runServiceBusBench } from '../../../suites/bench/servicebus';
 import type { ExitBox, Io } from '../main';
 import { integer, oneOf } from '../parse';
 
-const BENCHMARKS = ['crypto'] as const;
+const BENCHMARKS = ['crypto', 'servicebus'] as const;
+
+interface BenchOpts {
+  rounds: number;
+  ms: number;
+  messages: number;
+  held: number;
+  json?: boolean;
+}
 
 export function registerBench(program: Command, io: Io, _exit: ExitBox): void {
   program
@@ -19,13 +28,35 @@ export function registerBench(program: Command, io: Io, _exit: ExitBox): void {
       5,
     )
     .option('--ms <n>', 'milliseconds per round', integer(50, 60_000), 1000)
+    .option(
+      '--messages <n>',
+      'servicebus: messages sent and received',
+      integer(100, 1_000_000),
+      50_000,
+    )
+    .option(
+      '--held <n>',
+      'servicebus: messages held for the memory figure',
+      integer(100, 1_000_000),
+      100_000,
+    )
     .option('--json', 'print the figures as JSON')
     .addHelpText(
       'after',
       '\nFigures are medians of interleaved rounds; nothing passes or fails on time.\n' +
-        '\nExample:\n  $ npm run bench -- crypto\n  $ relaycheck bench crypto --rounds 3 --json\n',
+        '\nExamples:\n  $ npm run bench -- crypto\n  $ relaycheck bench crypto --rounds 3 --json\n' +
+        '  $ npm run bench -- servicebus\n',
     )
-    .action((_name: string, opts: { rounds: number; ms: number; json?: boolean }) => {
+    .action(async (name: (typeof BENCHMARKS)[number], opts: BenchOpts) => {
+      if (name === 'servicebus') {
+        const result = await runServiceBusBench({ messages: opts.messages, held: opts.held });
+        io.out(
+          opts.json === true
+            ? JSON.stringify(result, null, 2) + '\n'
+            : renderServiceBusBench(result),
+        );
+        return;
+      }
       const result = runCryptoBench({
         rounds: opts.rounds,
         msPerRound: opts.ms,
