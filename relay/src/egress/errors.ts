@@ -2,7 +2,7 @@
 // `ranges` family, a message and safe details (line, column, path, value). Out: a
 // RangesError, the only exception the parsers, the selection and the containment checks
 // raise on purpose. Anything else escaping from this folder is a bug (see IP-015).
-import { defineErrors, RelaycheckError, type ErrorDetails } from '../protocol/errors';
+import { defineErrors, familyError } from '../protocol/errors';
 
 export const RANGES_ERRORS = defineErrors('ranges', {
   IP_E_SOURCE: {
@@ -42,13 +42,7 @@ export const RANGES_ERRORS = defineErrors('ranges', {
 export type RangesErrorCode = (typeof RANGES_ERRORS.codes)[number];
 
 /** A typed refusal from the IP range code. `details` carries line/column/path/value where known. */
-export class RangesError extends RelaycheckError {
-  declare readonly code: RangesErrorCode;
-
-  constructor(code: RangesErrorCode, message: string, details: ErrorDetails = {}) {
-    super(code, RANGES_ERRORS.specs[code], message, details);
-  }
-}
+export class RangesError extends familyError(RANGES_ERRORS) {}
 
 /** True when `e` is a RangesError (optionally with the given code). */
 export function isRangesError(e: unknown, code?: RangesErrorCode): e is RangesError {

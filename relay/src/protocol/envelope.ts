@@ -5,7 +5,7 @@
 // returns the body only when every segment authenticates, or throws an EnvelopeError with a
 // catalogued ENV_E_* code. Pure: no IO. The streaming form lives in envelope-stream.ts.
 import { createCipheriv, createDecipheriv, createSecretKey, type KeyObject } from 'node:crypto';
-import { defineErrors, RelaycheckError, type ErrorDetails } from './errors';
+import { defineErrors, familyError, type ErrorDetails } from './errors';
 import {
   b64url,
   fromB64url,
@@ -81,13 +81,7 @@ export const ENVELOPE_ERRORS = defineErrors('envelope', {
 export type EnvelopeErrorCode = (typeof ENVELOPE_ERRORS.codes)[number];
 
 /** A refusal of the envelope layer. The code is one of ENVELOPE_ERRORS; details hold no secrets. */
-export class EnvelopeError extends RelaycheckError {
-  declare readonly code: EnvelopeErrorCode;
-
-  constructor(code: EnvelopeErrorCode, message: string, details: ErrorDetails = {}) {
-    super(code, ENVELOPE_ERRORS.specs[code], message, details);
-  }
-}
+export class EnvelopeError extends familyError(ENVELOPE_ERRORS) {}
 
 /** True when `e` is an EnvelopeError (optionally with this code). */
 export function isEnvelopeError(e: unknown, code?: EnvelopeErrorCode): e is EnvelopeError {

@@ -49,6 +49,21 @@ export function defineErrors<C extends string>(
   return Object.freeze({ name, specs: Object.freeze({ ...specs }), codes: Object.freeze(codes) });
 }
 
+/**
+ * The base class of one family's typed error, so that each family declares only its name:
+ * `export class SasError extends familyError(SAS_ERRORS) {}`. Its `code` is typed as one of
+ * the family's codes and its wire rendering comes from the family's spec for that code.
+ */
+export function familyError<C extends string>(family: ErrorFamily<C>) {
+  return class extends RelaycheckError {
+    declare readonly code: C;
+
+    constructor(code: C, message: string, details: ErrorDetails = {}) {
+      super(code, family.specs[code], message, details);
+    }
+  };
+}
+
 /** True when `e` is a RelaycheckError: a typed error with a catalogued code. */
 export function isRelaycheckError(e: unknown): e is RelaycheckError {
   return e instanceof RelaycheckError;

@@ -4,7 +4,7 @@
 // Cloud side (HandshakeVerifier). In: HELLO text or bytes. Out: WELCOME text and a
 // CloudSession, or the one fixed REJECT text plus a HandshakeError for the local log.
 // Clock and randomness are injected; nothing here does IO, logs, or keeps timers.
-import { defineErrors, RelaycheckError, type ErrorDetails } from './errors';
+import { defineErrors, familyError, type ErrorDetails } from './errors';
 import { FailureLimiter, type RateLimits } from './handshake-rate';
 import { ReplayCache, type ReplayCacheLimits } from './handshake-replay';
 import {
@@ -83,13 +83,7 @@ export const HANDSHAKE_ERRORS = defineErrors('handshake', {
 export type HandshakeErrorCode = (typeof HANDSHAKE_ERRORS.codes)[number];
 
 /** Every failure of the handshake, on either side, for any input. */
-export class HandshakeError extends RelaycheckError {
-  declare readonly code: HandshakeErrorCode;
-
-  constructor(code: HandshakeErrorCode, message: string, details: ErrorDetails = {}) {
-    super(code, HANDSHAKE_ERRORS.specs[code], message, details);
-  }
-}
+export class HandshakeError extends familyError(HANDSHAKE_ERRORS) {}
 
 function fail(code: HandshakeErrorCode, message: string, details: ErrorDetails = {}): never {
   throw new HandshakeError(code, message, details);

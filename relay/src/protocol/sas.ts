@@ -4,7 +4,7 @@
 // parsed fields, or the grant a valid token carries; every refusal is a typed SasError.
 // Pure: no IO; the clock is injected. The rules are written up in docs/protocol/sas.md.
 import { createHmac } from 'node:crypto';
-import { defineErrors, RelaycheckError, type ErrorDetails } from './errors';
+import { defineErrors, familyError, type ErrorDetails } from './errors';
 import { bytesEqual, systemClock, type Clock } from './primitives';
 
 const UNAUTHORIZED = 'amqp:unauthorized-access';
@@ -68,13 +68,7 @@ export const SAS_ERRORS = defineErrors('sas', {
 export type SasCode = (typeof SAS_ERRORS.codes)[number];
 
 /** A SAS refusal. `details` never carries a key, a signature or a whole token. */
-export class SasError extends RelaycheckError {
-  declare readonly code: SasCode;
-
-  constructor(code: SasCode, message: string, details: ErrorDetails = {}) {
-    super(code, SAS_ERRORS.specs[code], message, details);
-  }
-}
+export class SasError extends familyError(SAS_ERRORS) {}
 
 /** The rights an authorization rule can hold. Manage implies Listen and Send. */
 export type SasRight = 'Listen' | 'Send' | 'Manage';

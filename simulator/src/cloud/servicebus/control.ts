@@ -15,7 +15,7 @@
 //   POST   /faults/lock-loss               {"lockToken": "<uuid>" | "all"}: answers {"lost": n}
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { RelaycheckError, defineErrors } from '../../../../relay/src/protocol/errors';
+import { RelaycheckError, defineErrors, familyError } from '../../../../relay/src/protocol/errors';
 import type { MessageSnapshot, ServiceBusEngineApi } from './engine/types';
 import { SimServiceBusError } from './engine/errors';
 
@@ -33,12 +33,7 @@ export const SIM_CONTROL_ERRORS = defineErrors('sim-control', {
 
 export type SimControlCode = (typeof SIM_CONTROL_ERRORS.codes)[number];
 
-export class SimControlError extends RelaycheckError {
-  declare readonly code: SimControlCode;
-  constructor(code: SimControlCode, message: string) {
-    super(code, SIM_CONTROL_ERRORS.specs[code], message);
-  }
-}
+export class SimControlError extends familyError(SIM_CONTROL_ERRORS) {}
 
 /**
  * Fault switches: set by the control API, read by the AMQP edge on every decision (the
