@@ -31,5 +31,10 @@ void t.test('the harness reports untyped exceptions, slow inputs and hangs', asy
   t.match(by.untyped?.failure, /untyped failure at/, 'an untyped exception is a finding');
   t.match(by.slow?.failure, /over the 20 ms bound/, 'an input over the slow bound is a finding');
   t.equal(by.hangs?.hung, true, 'a target that never returns is reported as a hang');
+  const slowToLoad = by['slow to load'];
+  t.ok(
+    slowToLoad !== undefined && !slowToLoad.hung && slowToLoad.failure === undefined,
+    'a target that takes longer to load than the hang bound is not a hang',
+  );
   t.match(by.hangs?.failure, /no progress for 1500 ms/);
 });

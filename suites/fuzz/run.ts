@@ -34,6 +34,11 @@ export interface FuzzOptions {
   readonly slowMs?: number;
   /** No progress for this long is a hang: the worker is terminated (default 20,000 ms). */
   readonly hangMs?: number;
+  /**
+   * How long the worker may take to load its target and reach the first input (default
+   * 120,000 ms). Loading is not a hang: under load it can take seconds.
+   */
+  readonly startMs?: number;
   readonly onReport?: (r: FuzzResult) => void;
   /** Where the targets are (default suites/fuzz/targets/); tests use a fixture folder. */
   readonly targetsDir?: string;
@@ -55,10 +60,11 @@ function runOne(ref: TargetRef, options: FuzzOptions): Promise<FuzzResult> {
     heartbeat,
   };
   const hangMs = options.hangMs ?? 20_000;
+  const startMs = options.startMs ?? 120_000;
   return new Promise((resolve) => {
     const worker = new Worker(join(__dirname, 'worker.js'), { workerData: request });
     let settled = false;
-    let last = -1;
+    let last = 0;
     let lastChange = Date.now();
     const finish = (result: FuzzResult): void => {
       if (settled) return;
@@ -72,15 +78,21 @@ function runOne(ref: TargetRef, options: FuzzOptions): Promise<FuzzResult> {
       if (now !== last) {
         last = now;
         lastChange = Date.now();
-      } else if (Date.now() - lastChange > hangMs) {
-        finish({
-          name: ref.name,
-          hung: true,
-          runs: now,
-          failure: `no progress for ${hangMs} ms at input #${now} (replay with --seed ${options.seed})`,
-        });
+        return;
       }
-    }, 500);
+      // The heartbeat counts inputs begun: 0 means the worker is still loading its target.
+      const started = now > 0;
+      const bound = started ? hangMs : startMs;
+      if (Date.now() - lastChange <= bound) return;
+      finish({
+        name: ref.name,
+        hung: true,
+        runs: now,
+        failure: started
+          ? `no progress for ${hangMs} ms at input #${now - 1} (replay with --seed ${options.seed})`
+          : `the worker did not reach its first input within ${startMs} ms`,
+      });
+    }, 250);
     worker.on('message', (r: WorkerReport) => {
       finish({ ...r, hung: false });
     });

@@ -162,24 +162,51 @@ export function batchParts(outer: WireMessage): Buffer[] | undefined {
 }
 
 /**
+ * An IncomingMessage whose payload is encoded bytes, kept as the memory they live in (a
+ * batch's own buffer) and their offset: a Buffer view per held message would cost ~100 bytes
+ * of heap more. `payload` makes the view when a delivery asks for it.
+ */
+class EncodedIncoming {
+  readonly #memory: ArrayBufferLike;
+  readonly #offset: number;
+  readonly #length: number;
+  readonly size: number;
+
+  constructor(bytes: Buffer, size: number) {
+    this.#memory = bytes.buffer;
+    this.#offset = bytes.byteOffset;
+    this.#length = bytes.length;
+    this.size = size;
+  }
+
+  get payload(): Buffer {
+    return Buffer.from(this.#memory, this.#offset, this.#length);
+  }
+}
+
+/**
  * What the engine needs from a message. `payload` is what the edge stores for delivery: the
- * decoded message (transfers) or its encoded bytes (payloadOf takes both). `size` is the
- * size the client sent (checked against the profile).
+ * encoded bytes (compact; payloadOf decodes them on delivery) or a decoded message (payloadOf
+ * takes both). `size` is the size the client sent (checked against the profile).
+ * `assignedMessageId` is the broker's message-id for a message sent without one.
  */
 export function toIncoming(
   msg: WireMessage,
   payload: WireMessage | Buffer,
   size: number,
+  assignedMessageId?: string,
 ): IncomingMessage {
   const ann = msg.message_annotations ?? {};
   const ttl = typeof msg.ttl === 'number' && msg.ttl > 0 ? msg.ttl : undefined;
   const scheduled = timeFromWire(ann['x-opt-scheduled-enqueue-time']);
   const partitionKey = text(ann['x-opt-partition-key']);
-  const out: Record<string, unknown> = { payload, size };
+  const out: Record<string, unknown> = Buffer.isBuffer(payload)
+    ? (new EncodedIncoming(payload, size) as unknown as Record<string, unknown>)
+    : { payload, size };
   const set = (key: keyof IncomingMessage, value: unknown): void => {
     if (value !== undefined) out[key] = value;
   };
-  set('messageId', text(msg.message_id));
+  set('messageId', assignedMessageId ?? text(msg.message_id));
   set('sessionId', text(msg.group_id));
   set('partitionKey', partitionKey);
   set('correlationId', text(msg.correlation_id));

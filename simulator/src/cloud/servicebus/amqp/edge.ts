@@ -946,8 +946,13 @@ class ConnectionHandler {
     let parts: { msg: WireMessage; bytes: Buffer }[];
     try {
       if (format === BATCH_FORMAT) {
-        const raw = ctx.message as unknown as Buffer;
-        size = raw.length;
+        const received = ctx.message as unknown as Buffer;
+        size = received.length;
+        // The sections are kept as the stored payloads: they slice this buffer, so it must
+        // hold the batch and nothing else (a one-frame transfer is a view into the
+        // connection's read buffer: copy it into a slab of its own).
+        const raw =
+          received.byteLength < received.buffer.byteLength ? Buffer.from(received) : received;
         const sections = batchParts(decodeMessage(raw));
         if (sections === undefined) {
           throw new SimAmqpError(
@@ -958,7 +963,10 @@ class ConnectionHandler {
         parts = sections.map((b) => ({ msg: decodeMessage(b), bytes: b }));
       } else if (format === 0) {
         const msg = ctx.message as WireMessage;
-        const bytes = encodeMessage(msg);
+        const encoded = encodeMessage(msg);
+        // rhea's writer may leave spare room behind its buffer: keep exactly the bytes.
+        const bytes =
+          encoded.byteLength < encoded.buffer.byteLength ? Buffer.from(encoded) : encoded;
         size = bytes.length;
         parts = [{ msg, bytes }];
       } else {
@@ -971,19 +979,18 @@ class ConnectionHandler {
           { entity, size, limit: max },
         );
       }
-      // Azure gives a message without a message-id one of its own (the SDK's lock renewer
-      // and duplicate detection key on it).
-      // The stored payload is the decoded message (its body slices the transfer buffer, which
-      // holds the batch's messages and nothing else: measured the most compact form). A
-      // message without a message-id gets one (as from Azure) in the broker's record; the
-      // delivery writes it into the message (see toWire).
+      // The stored payload is the message's encoded bytes (a slice of the batch's own buffer,
+      // or the re-encoded single message), decoded again on delivery (see toWire): a decoded
+      // object tree per held message costs several times more. Azure gives a message
+      // without a message-id one of its own (the SDK's lock renewer and duplicate detection
+      // key on it): it goes into the broker's record and the delivery writes it into the
+      // message (see toWire).
       const incoming = parts.map((p) => {
         const messageId =
           p.msg.message_id === undefined || p.msg.message_id === null
             ? randomUUID().replace(/-/g, '')
             : undefined;
-        const message = toIncoming(p.msg, p.msg, p.bytes.length);
-        return messageId === undefined ? message : { ...message, messageId };
+        return toIncoming(p.msg, p.bytes, p.bytes.length, messageId);
       });
       const result = this.edge.engine((e) => e.send(entity, incoming));
       this.edge.options.events.edge('sim:sb:transfer', {

@@ -3,11 +3,7 @@
 // message and safe details (never a token, key or signature). Out: a SimAmqpError whose `amqp`
 // is the condition sent on the wire (close, detach, disposition) and whose `http` is the
 // status of a $cbs or $management answer. Broker refusals are the engine's SIM_E_SB_* family.
-import {
-  defineErrors,
-  RelaycheckError,
-  type ErrorDetails,
-} from '../../../../../relay/src/protocol/errors';
+import { defineErrors, familyError } from '../../../../../relay/src/protocol/errors';
 
 export const SIM_AMQP_ERRORS = defineErrors('sim-amqp', {
   SIM_E_AMQP_PROTOCOL_HEADER: {
@@ -90,10 +86,4 @@ export const SIM_AMQP_ERRORS = defineErrors('sim-amqp', {
 export type SimAmqpCode = (typeof SIM_AMQP_ERRORS.codes)[number];
 
 /** A refusal of the AMQP edge. */
-export class SimAmqpError extends RelaycheckError {
-  declare readonly code: SimAmqpCode;
-
-  constructor(code: SimAmqpCode, message: string, details: ErrorDetails = {}) {
-    super(code, SIM_AMQP_ERRORS.specs[code], message, details);
-  }
-}
+export class SimAmqpError extends familyError(SIM_AMQP_ERRORS) {}

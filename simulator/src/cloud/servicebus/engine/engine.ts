@@ -9,7 +9,7 @@ import type { NamespaceConfig } from '../config';
 import { entityNotFound, SimServiceBusError } from './errors';
 import { rulesMatch } from './filters';
 import { MinHeap } from './heap';
-import { EMPTY_PROPS, Receiver, Root, Session, Store, type Msg, type StoreSettings } from './store';
+import { Msg, Receiver, Root, Session, Store, type StoreSettings } from './store';
 import type {
   Delivery,
   EngineDeps,
@@ -400,27 +400,7 @@ export class ServiceBusEngine implements ServiceBusEngineApi {
     state: MessageState,
     time: number,
   ): Msg {
-    return {
-      seq,
-      store,
-      message,
-      size: message.size,
-      enqueuedTime: time,
-      state,
-      deliveryCount: 0,
-      lockToken: undefined,
-      lockedUntil: undefined,
-      holder: undefined,
-      expiresAt: undefined,
-      scheduledAt: undefined,
-      sessionId: message.sessionId,
-      props: message.applicationProperties ?? EMPTY_PROPS,
-      dlReason: undefined,
-      dlDescription: undefined,
-      dlSource: undefined,
-      ready: false,
-      removed: false,
-    };
+    return new Msg(seq, store, message, state, time);
   }
 
   /** Stores an active copy of `message` in `store`, enqueued at `time`. */
@@ -527,8 +507,7 @@ export class ServiceBusEngine implements ServiceBusEngineApi {
     m.store = dlq;
     m.state = 'active';
     m.expiresAt = undefined;
-    m.dlReason = reason;
-    m.dlDescription = description;
+    m.dl = { reason, description, source: m.dl?.source };
     const extra: Record<string, unknown> = {};
     if (reason !== undefined) extra.DeadLetterReason = reason;
     if (description !== undefined) extra.DeadLetterErrorDescription = description;
@@ -580,9 +559,9 @@ export class ServiceBusEngine implements ServiceBusEngineApi {
       scheduledEnqueueTimeUtc: m.scheduledAt,
       sessionId: m.sessionId,
       messageId: m.message.messageId,
-      deadLetterReason: m.dlReason,
-      deadLetterErrorDescription: m.dlDescription,
-      deadLetterSource: m.dlSource,
+      deadLetterReason: m.dl?.reason,
+      deadLetterErrorDescription: m.dl?.description,
+      deadLetterSource: m.dl?.source,
       applicationProperties: m.props,
       message: m.message,
     };

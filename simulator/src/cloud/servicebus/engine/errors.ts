@@ -3,11 +3,7 @@
 // token, sequence number, path). Out: a SimServiceBusError whose `amqp` is the condition the
 // AMQP edge sends (detach, disposition or $management `errorCondition`) and whose `http` is
 // the `statusCode` of a $management response. No secrets ever go into details.
-import {
-  defineErrors,
-  RelaycheckError,
-  type ErrorDetails,
-} from '../../../../../relay/src/protocol/errors';
+import { defineErrors, familyError } from '../../../../../relay/src/protocol/errors';
 
 export const SIM_SB_ERRORS = defineErrors('sim-servicebus', {
   SIM_E_SB_CONFIG: {
@@ -81,13 +77,7 @@ export const SIM_SB_ERRORS = defineErrors('sim-servicebus', {
 export type SimServiceBusCode = (typeof SIM_SB_ERRORS.codes)[number];
 
 /** A refusal of the simulated namespace. `amqp` and `http` say how the edge renders it. */
-export class SimServiceBusError extends RelaycheckError {
-  declare readonly code: SimServiceBusCode;
-
-  constructor(code: SimServiceBusCode, message: string, details: ErrorDetails = {}) {
-    super(code, SIM_SB_ERRORS.specs[code], message, details);
-  }
-}
+export class SimServiceBusError extends familyError(SIM_SB_ERRORS) {}
 
 /** The message Azure gives for an unknown entity, used by SIM_E_SB_NOT_FOUND. */
 export function entityNotFound(path: string): SimServiceBusError {

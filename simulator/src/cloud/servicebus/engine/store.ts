@@ -8,29 +8,54 @@ import type { IncomingMessage, MessageState, ReceiveMode } from './types';
 
 export const EMPTY_PROPS: Readonly<Record<string, unknown>> = Object.freeze({});
 
-/** One stored copy of a message (a topic stores one per matching subscription). */
-export interface Msg {
-  readonly seq: number;
-  store: Store;
-  readonly message: IncomingMessage;
-  readonly size: number;
+/** Dead-letter fields of a message (undefined on the Msg until it is dead-lettered). */
+export interface DeadLetterInfo {
+  readonly reason: string | undefined;
+  readonly description: string | undefined;
+  readonly source: string | undefined;
+}
+
+/**
+ * One stored copy of a message (a topic stores one per matching subscription). A class with
+ * only the fields that change or that the engine needs fast: `size` and `sessionId` read
+ * through to the message and the rare dead-letter fields share one object (memory: 100,000
+ * held messages are 100,000 of these).
+ */
+export class Msg {
   enqueuedTime: number;
   state: MessageState;
-  deliveryCount: number;
-  lockToken: string | undefined;
-  lockedUntil: number | undefined;
+  deliveryCount = 0;
+  lockToken: string | undefined = undefined;
+  lockedUntil: number | undefined = undefined;
   /** The receiver whose link holds the lock (undefined: taken through $management). */
-  holder: Receiver | undefined;
-  expiresAt: number | undefined;
-  scheduledAt: number | undefined;
-  readonly sessionId: string | undefined;
+  holder: Receiver | undefined = undefined;
+  expiresAt: number | undefined = undefined;
+  scheduledAt: number | undefined = undefined;
   props: Readonly<Record<string, unknown>>;
-  dlReason: string | undefined;
-  dlDescription: string | undefined;
-  dlSource: string | undefined;
+  dl: DeadLetterInfo | undefined = undefined;
   /** In the store's (or its session's) ready heap and deliverable now. */
-  ready: boolean;
-  removed: boolean;
+  ready = false;
+  removed = false;
+
+  constructor(
+    readonly seq: number,
+    public store: Store,
+    readonly message: IncomingMessage,
+    state: MessageState,
+    time: number,
+  ) {
+    this.enqueuedTime = time;
+    this.state = state;
+    this.props = message.applicationProperties ?? EMPTY_PROPS;
+  }
+
+  get size(): number {
+    return this.message.size;
+  }
+
+  get sessionId(): string | undefined {
+    return this.message.sessionId;
+  }
 }
 
 export const bySeq = (a: Msg, b: Msg): boolean => a.seq < b.seq;
