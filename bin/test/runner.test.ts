@@ -2,7 +2,10 @@
 // recorded results. Out: the selected cases and outcomes.
 import t from 'tap';
 import type { Case } from '../../suites/catalogue';
-import { childEnv, toOutcome } from '../../suites/runner/run';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { childEnv, readResults, toOutcome } from '../../suites/runner/run';
 import { globToRegExp, selectCases } from '../../suites/runner/select';
 
 const mk = (id: string, level: 'must' | 'should' = 'must'): Case => ({
@@ -82,5 +85,21 @@ void t.test('the tap child does not inherit the parent tap process settings', (t
   t.same(childEnv({ NODE_OPTIONS: '--max-old-space-size=512' }, {}), {
     NODE_OPTIONS: '--max-old-space-size=512',
   });
+  t.end();
+});
+
+void t.test('a torn results line loses only its own case, never the run', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'relaycheck-results-'));
+  t.teardown(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const file = join(dir, 'results.jsonl');
+  writeFileSync(
+    file,
+    '{"id":"HS-001","outcome":"pass","ms":1}\n{"id":"HS-002","outc\n{"id":"HS-003","outcome":"fail","ms":2}\n',
+  );
+  const results = readResults(file);
+  t.same([...results.keys()], ['HS-001', 'HS-003']);
+  t.equal(toOutcome(mk('HS-002'), results.get('HS-002')).outcome, 'fail', 'the torn case fails');
   t.end();
 });

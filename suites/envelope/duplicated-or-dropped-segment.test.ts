@@ -2,22 +2,16 @@
 // single-shot and streaming: ENV_E_AUTH, or ENV_E_TRAILING when a complete final segment
 // is repeated at the end. In: multi-segment bodies. Out: tap results.
 import { kase } from '../lib/case';
-import {
-  openBody,
-  SEALED_SEGMENT_BYTES,
-  SEGMENT_BYTES,
-  sealBody,
-} from '../../relay/src/protocol/envelope';
+import { openBody, SEGMENT_BYTES, sealBody } from '../../relay/src/protocol/envelope';
 import { createOpenStream } from '../../relay/src/protocol/envelope-stream';
-import { openParams, outcomeOf, runStream, sampleBody, sealParams } from '../fuzz/targets/envelope';
-
-function segments(sealed: Buffer): Buffer[] {
-  const out: Buffer[] = [];
-  for (let at = 0; at < sealed.length; at += SEALED_SEGMENT_BYTES) {
-    out.push(sealed.subarray(at, at + SEALED_SEGMENT_BYTES));
-  }
-  return out;
-}
+import {
+  openParams,
+  outcomeOf,
+  runStream,
+  sampleBody,
+  sealedSegments as segments,
+  sealParams,
+} from '../fuzz/targets/envelope';
 
 void kase('ENV-009', async (t) => {
   const cases: [string, number, (s: Buffer[]) => Buffer[], string][] = [

@@ -1,22 +1,16 @@
 // ENV-008: swapping or rotating the segments of a sealed body is refused with ENV_E_AUTH,
 // single-shot and streaming. In: a five-segment and a three-full-segment body. Out: tap results.
 import { kase } from '../lib/case';
-import {
-  openBody,
-  SEALED_SEGMENT_BYTES,
-  SEGMENT_BYTES,
-  sealBody,
-} from '../../relay/src/protocol/envelope';
+import { openBody, SEGMENT_BYTES, sealBody } from '../../relay/src/protocol/envelope';
 import { createOpenStream } from '../../relay/src/protocol/envelope-stream';
-import { openParams, outcomeOf, runStream, sampleBody, sealParams } from '../fuzz/targets/envelope';
-
-function segments(sealed: Buffer): Buffer[] {
-  const out: Buffer[] = [];
-  for (let at = 0; at < sealed.length; at += SEALED_SEGMENT_BYTES) {
-    out.push(sealed.subarray(at, at + SEALED_SEGMENT_BYTES));
-  }
-  return out;
-}
+import {
+  openParams,
+  outcomeOf,
+  runStream,
+  sampleBody,
+  sealedSegments as segments,
+  sealParams,
+} from '../fuzz/targets/envelope';
 
 void kase('ENV-008', async (t) => {
   for (const n of [4 * SEGMENT_BYTES + 1000, 3 * SEGMENT_BYTES]) {

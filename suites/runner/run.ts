@@ -3,7 +3,14 @@
 // duration, written to <out>/results.json, with tap's own log beside it in <out>/tap.log.
 // IO edge: spawns tap on the test files that declare the selected cases.
 import { spawn } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import type { Case } from '../catalogue';
 import type { CaseResult } from '../lib/case';
@@ -69,15 +76,31 @@ function spawnTap(files: readonly string[], env: NodeJS.ProcessEnv, log: string)
   });
 }
 
-function readResults(file: string): Map<string, CaseResult> {
+/**
+ * The recorded results, by case id. A line that is not a whole JSON record (a test process
+ * killed mid-write) is skipped, so its case is reported as "did not report" instead of the
+ * whole run failing.
+ */
+export function readResults(file: string): Map<string, CaseResult> {
   const byId = new Map<string, CaseResult>();
   if (!existsSync(file)) return byId;
   for (const line of readFileSync(file, 'utf8').split('\n')) {
     if (line.trim() === '') continue;
-    const r = JSON.parse(line) as CaseResult;
-    byId.set(r.id, r);
+    try {
+      const r = JSON.parse(line) as CaseResult;
+      if (typeof r.id === 'string') byId.set(r.id, r);
+    } catch {
+      // a torn line: its case stays unreported
+    }
   }
   return byId;
+}
+
+/** Writes `text` to `file` whole or not at all (temporary name, then rename). */
+function writeWhole(file: string, text: string): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, file);
 }
 
 /** Maps a recorded result (or its absence) to the outcome of the run. */
@@ -132,7 +155,7 @@ export async function runCases(options: RunOptions): Promise<RunSummary> {
     seed: options.seed,
     exitCode: failed ? 1 : 0,
   };
-  writeFileSync(
+  writeWhole(
     join(options.outDir, 'results.json'),
     JSON.stringify(
       {

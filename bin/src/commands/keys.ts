@@ -2,15 +2,15 @@
 // material on stdout only, in the config format (JSON). Never written anywhere else.
 import { randomBytes } from 'node:crypto';
 import { InvalidArgumentError, type Command } from 'commander';
+import { TENANT_PATTERN } from '../../../relay/src/protocol/primitives';
 import type { ExitBox, Io } from '../main';
 import { listOf } from '../parse';
 
-const TENANT = /^[a-z0-9-]{3,64}$/;
 const KEY_NAME = /^[A-Za-z0-9._-]{1,256}$/;
 const RIGHTS = ['Listen', 'Send', 'Manage'] as const;
 
 function tenantId(raw: string): string {
-  if (!TENANT.test(raw)) {
+  if (!TENANT_PATTERN.test(raw)) {
     throw new InvalidArgumentError('a tenant id is 3 to 64 characters of a-z, 0-9 and -');
   }
   return raw;

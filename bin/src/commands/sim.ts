@@ -8,6 +8,7 @@ import type { Command } from 'commander';
 import {
   defaultNamespaceConfig,
   generateKey,
+  parseNamespaceConfig,
   SimServiceBusError,
   startServiceBusSimulator,
   type ServiceBusSimulator,
@@ -117,14 +118,14 @@ export function registerSim(program: Command, io: Io, _exit: ExitBox): void {
       const started = performance.now();
       const config =
         opts.config !== undefined
-          ? await loadConfig(opts.config)
+          ? parseNamespaceConfig(await loadConfig(opts.config))
           : defaultNamespaceConfig({
               rootManageKey: generateKey(),
               relayKey: generateKey(),
               tenantKey: generateKey(),
             });
       const simulator = await startServiceBusSimulator({
-        config: config as never,
+        config,
         listeners: {
           plain: { port: opts.plainPort },
           tls: { port: opts.tlsPort },

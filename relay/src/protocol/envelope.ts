@@ -16,6 +16,7 @@ import {
   systemClock,
   systemRandom,
   TAG_BYTES,
+  TENANT_PATTERN,
   type Clock,
   type RandomBytes,
 } from './primitives';
@@ -108,7 +109,6 @@ export const METADATA_FIELDS = Object.freeze({
   ts: 'rc-ts',
 } as const);
 
-const TENANT = /^[a-z0-9-]{3,64}$/;
 /** Printable ASCII without space and without '|', which separates the AAD fields. */
 const MESSAGE_ID = /^[!-{}~]{1,128}$/;
 const ROUTE = /^[!-{}~]{1,256}$/;
@@ -290,7 +290,7 @@ function configError(message: string, details: ErrorDetails = {}): EnvelopeError
 function checkBinding(params: MessageBinding): void {
   const bad = (field: string): EnvelopeError =>
     new EnvelopeError('ENV_E_BINDING', `the ${field} is outside its allowed form`, { field });
-  if (typeof params.tenant !== 'string' || !TENANT.test(params.tenant)) throw bad('tenant');
+  if (typeof params.tenant !== 'string' || !TENANT_PATTERN.test(params.tenant)) throw bad('tenant');
   if (typeof params.messageId !== 'string' || !MESSAGE_ID.test(params.messageId)) {
     throw bad('messageId');
   }

@@ -21,6 +21,7 @@ import {
   systemClock,
   systemRandom,
   TAG_BYTES,
+  TENANT_PATTERN,
   type Clock,
   type RandomBytes,
 } from './primitives';
@@ -114,7 +115,7 @@ export const DEFAULT_RATE_LIMITS: RateLimits = Object.freeze({
 });
 export const DEFAULT_MAX_SESSIONS_PER_TENANT = 256;
 
-export const TENANT_PATTERN = /^[a-z0-9-]{3,64}$/;
+export { TENANT_PATTERN };
 export const KID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
 export const RELAY_ID_PATTERN = /^[A-Za-z0-9._:@-]{1,128}$/;
 export const CAP_PATTERN = /^[a-z][a-z0-9.-]{0,31}$/;

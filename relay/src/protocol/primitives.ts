@@ -28,6 +28,9 @@ export const NONCE_BYTES = 16;
 
 const B64URL = /^[A-Za-z0-9_-]*$/;
 
+/** A council tenant id: what the handshake, the envelope and the CLI accept. */
+export const TENANT_PATTERN = /^[a-z0-9-]{3,64}$/;
+
 /** base64url without padding. */
 export function b64url(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64url');

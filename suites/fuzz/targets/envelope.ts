@@ -12,6 +12,7 @@ import {
   openMessage,
   parseMetadata,
   sealBody,
+  SEALED_SEGMENT_BYTES,
   SEGMENT_BYTES,
   type EnvelopeParams,
   type OpenParams,
@@ -81,6 +82,15 @@ export const BYTE_POOL: Buffer = createCipheriv(
 ).update(Buffer.alloc(POOL_BYTES));
 
 /** `n` deterministic bytes that depend on `seed` (n up to 320 KiB, else the pattern repeats). */
+/** A sealed body cut into its sealed segments (the last one may be shorter). */
+export function sealedSegments(sealed: Buffer): Buffer[] {
+  const out: Buffer[] = [];
+  for (let at = 0; at < sealed.length; at += SEALED_SEGMENT_BYTES) {
+    out.push(sealed.subarray(at, at + SEALED_SEGMENT_BYTES));
+  }
+  return out;
+}
+
 export function sampleBody(n: number, seed = 0): Buffer {
   const out = Buffer.allocUnsafe(n);
   let at = 0;
