@@ -7,7 +7,7 @@ import { ENVELOPE_ERRORS } from '../../relay/src/protocol/envelope';
 import { SAS_ERRORS } from '../../relay/src/protocol/sas';
 import { RANGES_ERRORS } from '../../relay/src/egress/errors';
 import { SIM_SB_ERRORS } from '../../simulator/src/cloud/servicebus/engine/errors';
-import { SIM_CONTROL_ERRORS } from '../../simulator/src/cloud/servicebus/control';
+import { SIM_CONTROL_ERRORS } from '../../simulator/src/control/json-http';
 import { SIM_AMQP_ERRORS } from '../../simulator/src/cloud/servicebus/amqp/errors';
 
 export const ERROR_FAMILIES: readonly ErrorFamily<string>[] = [
