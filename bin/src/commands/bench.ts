@@ -1,8 +1,6 @@
 // `relaycheck bench` (and `npm run bench -- <name>`): benchmarks, never tests. In: the
 // benchmark's name and its rounds. Out: the figures side by side with their targets, or JSON.
 import type { Command } from 'commander';
-import { renderCryptoBench, runCryptoBench } from '../../../suites/bench/crypto';
-import { renderServiceBusBench, runServiceBusBench } from '../../../suites/bench/servicebus';
 import type { ExitBox, Io } from '../main';
 import { integer, oneOf } from '../parse';
 
@@ -49,6 +47,9 @@ export function registerBench(program: Command, io: Io, _exit: ExitBox): void {
     )
     .action(async (name: (typeof BENCHMARKS)[number], opts: BenchOpts) => {
       if (name === 'servicebus') {
+        // Loaded on demand: the SDK and the benchmarks stay out of every other command.
+        const { renderServiceBusBench, runServiceBusBench } =
+          await import('../../../suites/bench/servicebus');
         const result = await runServiceBusBench({ messages: opts.messages, held: opts.held });
         io.out(
           opts.json === true
@@ -57,6 +58,7 @@ export function registerBench(program: Command, io: Io, _exit: ExitBox): void {
         );
         return;
       }
+      const { renderCryptoBench, runCryptoBench } = await import('../../../suites/bench/crypto');
       const result = runCryptoBench({
         rounds: opts.rounds,
         msPerRound: opts.ms,

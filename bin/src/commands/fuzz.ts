@@ -2,7 +2,7 @@
 // target, seed, a name filter. Out: one line per target and exit code 1 on any finding
 // (an untyped exception, a slow input or a hang).
 import type { Command } from 'commander';
-import { fuzzAll, type FuzzResult } from '../../../suites/fuzz/run';
+import type { FuzzResult } from '../../../suites/fuzz/run';
 import type { ExitBox, Io } from '../main';
 import { integer } from '../parse';
 
@@ -35,6 +35,7 @@ export function registerFuzz(program: Command, io: Io, exit: ExitBox): void {
     )
     .action(async (opts: { runs: number; seed: number; target?: string }) => {
       const started = Date.now();
+      const { fuzzAll } = await import('../../../suites/fuzz/run');
       const results = await fuzzAll({
         runs: opts.runs,
         seed: opts.seed,
