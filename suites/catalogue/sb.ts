@@ -270,4 +270,13 @@ export const SB_CASES = defineCases('sb', [
     level: 'must',
     profiles: BOTH,
   },
+  {
+    id: 'SB-030',
+    title: 'any interleaving through the SDK settles each message exactly once',
+    requirement:
+      'For any interleaving of send, receive (competing peekLock receivers), complete, abandon and lock expiry over a small queue, every message is in the end completed exactly once or dead-lettered exactly once with reason MaxDeliveryCountExceeded, and the deliveryCount the SDK sees starts at 0 and grows by one per redelivery.',
+    source: `${P3} (peekLock, lock expiry, max delivery count); issue 3 (property tests)`,
+    level: 'must',
+    profiles: BOTH,
+  },
 ]);

@@ -34,10 +34,9 @@ const DOCTYPE = { name: 'RangesError', code: 'IP_E_DOCTYPE' };
 void kase('IP-014', async (t) => {
   await t.test('billion laughs is refused at the DOCTYPE on line 2, column 1, at once', (t) => {
     const text = billionLaughs();
-    const start = performance.now();
+    // Refused at the DOCTYPE's own position: the parser stopped there, before any entity
+    // could be declared, let alone expanded.
     t.throws(() => parseLegacyXml(text), { ...DOCTYPE, details: { line: 2, column: 1 } });
-    const ms = performance.now() - start;
-    t.ok(ms < 100, `refused in ${ms.toFixed(1)} ms: nothing was expanded`);
     t.end();
   });
 

@@ -21,11 +21,9 @@ void kase('SB-025', async (t) => {
   if (msg !== undefined) await receiver.completeMessage(msg);
   await receiver.close();
 
-  const started = Date.now();
   const err = await sb.acceptNextSession('sq').then(
     () => undefined,
     (e: unknown) => e,
   );
   t.equal(errorCode(err), 'ServiceTimeout', 'no session at all: ServiceTimeout');
-  t.ok(Date.now() - started < 10_000, 'answered at the client timeout, not later');
 });
