@@ -948,7 +948,7 @@ void t.test('control API', async (t) => {
     t.end();
   });
 
-  await t.test('sends and completes 20,000 messages quickly', (t) => {
+  await t.test('sends and completes 20,000 messages, each exactly once', (t) => {
     const { engine } = setup({ queues: [{ name: 'q' }], topics: [] });
     const started = process.hrtime.bigint();
     const r = engine.openReceiver('q', { mode: 'peekLock' });
@@ -967,7 +967,9 @@ void t.test('control API', async (t) => {
     }
     const ms = Number(process.hrtime.bigint() - started) / 1e6;
     t.equal(done, 20_000);
-    t.ok(ms < 4000, `took ${ms.toFixed(0)} ms`);
+    // Speed is bench servicebus's business; the time is shown, never judged.
+    t.comment(`took ${ms.toFixed(0)} ms`);
+    t.equal(engine.listEntities().find((e) => e.path === 'q')?.active, 0, 'nothing left');
     t.end();
   });
 });
