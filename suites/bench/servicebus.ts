@@ -35,6 +35,8 @@ const BODY = randomBytes(512).toString('hex'); // 1,024 characters: a 1 KB body
 
 interface Ready {
   readonly readyMs: number;
+  /** The simulator's own process (bin/relaycheck.js runs it as a child with its V8 flags). */
+  readonly pid: number;
   readonly listeners: {
     readonly plain?: { readonly port: number; readonly connectionString: string };
   };
@@ -43,8 +45,8 @@ interface Ready {
 const ROOT = join(__dirname, '..', '..');
 
 /**
- * Compiles the project to dist/ (`npm run build`), so that the simulator is measured as it
- * would run in production: compiled JavaScript, without ts-node and the TypeScript compiler
+ * Compiles the project to dist/ (`npm run build`), so that the simulator is measured as
+ * `relaycheck sim` runs it: compiled JavaScript, without ts-node and the TypeScript compiler
  * in its memory. Built every time, so the figures never come from stale code.
  */
 function build(): void {
@@ -52,14 +54,14 @@ function build(): void {
   execFileSync(process.execPath, [tsc, '-p', join(ROOT, 'tsconfig.json')], { stdio: 'inherit' });
 }
 
-/** Starts the compiled `relaycheck sim servicebus --json` and waits for its ready line. */
+/**
+ * Starts `relaycheck sim servicebus --json` exactly as a user does (bin/relaycheck.js, which
+ * runs the fresh dist/ build with the simulator's V8 flags) and waits for its ready line.
+ */
 async function startSimulator(configPath: string): Promise<{ child: ChildProcess; ready: Ready }> {
-  const main = join(ROOT, 'dist', 'bin', 'src', 'main.js');
-  const argv = ['node', 'relaycheck', 'sim', 'servicebus', '--json', '--config', configPath];
-  const script =
-    `require(${JSON.stringify(main)}).main(${JSON.stringify(argv)})` +
-    '.then((code) => { process.exitCode = code; });';
-  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const bin = join(ROOT, 'bin', 'relaycheck.js');
+  const args = [bin, 'sim', 'servicebus', '--json', '--config', configPath];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   // The simulator must not outlive the benchmark, whatever ends it (exit, Ctrl+C, kill).
   const killChild = (): void => {
     child.kill('SIGTERM');
@@ -205,7 +207,7 @@ async function withSimulator<T>(
     if (plain === undefined) throw new Error('the simulator has no plain listener');
     const client = new ServiceBusClient(plain.connectionString);
     try {
-      return await work(ready, client, child.pid ?? 0);
+      return await work(ready, client, ready.pid);
     } finally {
       await client.close();
     }

@@ -151,6 +151,7 @@ export function registerSim(program: Command, io: Io, _exit: ExitBox): void {
             namespace: simulator.config.namespace,
             host: simulator.host,
             readyMs: Math.round(ms),
+            pid: process.pid,
             listeners: simulator.listeners,
             caPath: simulator.caPath ?? null,
             control: control.url,

@@ -5,6 +5,7 @@
 // dispositions, $management request/response, session receivers; typed refusals with
 // Azure's conditions; events on `sim:sb:*`. Abusive peers (oversized frames, garbage,
 // unknown performatives, link floods) get an AMQP error and a closed connection.
+import { PayloadSlabs } from './slabs';
 import { randomUUID } from 'node:crypto';
 import {
   create_container,
@@ -143,6 +144,8 @@ export class AmqpEdge {
   readonly #connections = new Set<ConnectionHandler>();
   readonly #receivers = new Map<string, ReceiveRole>();
   readonly #pending = new Set<PendingSession>();
+  /** Slab space for the bytes of every held message (see slabs.ts). */
+  readonly slabs = new PayloadSlabs();
   #nextId = 0;
   #closed = false;
 
@@ -948,25 +951,20 @@ class ConnectionHandler {
       if (format === BATCH_FORMAT) {
         const received = ctx.message as unknown as Buffer;
         size = received.length;
-        // The sections are kept as the stored payloads: they slice this buffer, so it must
-        // hold the batch and nothing else (a one-frame transfer is a view into the
-        // connection's read buffer: copy it into a slab of its own).
-        const raw =
-          received.byteLength < received.buffer.byteLength ? Buffer.from(received) : received;
-        const sections = batchParts(decodeMessage(raw));
+        // The sections are copied into slab space below (see slabs.ts): nothing held keeps
+        // this transfer's buffer alive.
+        const sections = batchParts(decodeMessage(received));
         if (sections === undefined) {
           throw new SimAmqpError(
             'SIM_E_AMQP_DECODE',
             'A batch body must be a list of data sections.',
           );
         }
-        parts = sections.map((b) => ({ msg: decodeMessage(b), bytes: b }));
+        parts = sections.map((b) => ({ msg: decodeMessage(b), bytes: this.edge.slabs.hold(b) }));
       } else if (format === 0) {
         const msg = ctx.message as WireMessage;
-        const encoded = encodeMessage(msg);
-        // rhea's writer may leave spare room behind its buffer: keep exactly the bytes.
-        const bytes =
-          encoded.byteLength < encoded.buffer.byteLength ? Buffer.from(encoded) : encoded;
+        // rhea's writer leaves spare room behind its buffer: hold exactly the bytes.
+        const bytes = this.edge.slabs.hold(encodeMessage(msg));
         size = bytes.length;
         parts = [{ msg, bytes }];
       } else {
@@ -979,8 +977,8 @@ class ConnectionHandler {
           { entity, size, limit: max },
         );
       }
-      // The stored payload is the message's encoded bytes (a slice of the batch's own buffer,
-      // or the re-encoded single message), decoded again on delivery (see toWire): a decoded
+      // The stored payload is the message's encoded bytes (a batch section or the re-encoded
+      // single message, copied into slab space), decoded again on delivery (see toWire): a decoded
       // object tree per held message costs several times more. Azure gives a message
       // without a message-id one of its own (the SDK's lock renewer and duplicate detection
       // key on it): it goes into the broker's record and the delivery writes it into the

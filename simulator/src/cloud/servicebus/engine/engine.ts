@@ -316,14 +316,13 @@ export class ServiceBusEngine implements ServiceBusEngineApi {
 
   private insert(m: Msg): void {
     const store = m.store;
-    store.bySeq.set(m.seq, m);
     store.bytes += m.size;
-    store.index.insert(m.seq);
+    store.index.insert(m);
     this.countState(store, m.state, 1);
     const s = this.sessionOf(m);
     if (s !== undefined) {
       s.count++;
-      s.index.insert(m.seq);
+      s.index.insert(m);
     }
   }
 
@@ -333,13 +332,12 @@ export class ServiceBusEngine implements ServiceBusEngineApi {
     if (m.ready) this.unready(m);
     const store = m.store;
     this.countState(store, m.state, -1);
-    store.bySeq.delete(m.seq);
     store.bytes -= m.size;
-    store.index.maybeCompact(store.bySeq.size, store.isLive);
+    store.index.delete(m);
     const s = this.sessionOf(m);
     if (s !== undefined) {
       s.count--;
-      s.index.maybeCompact(s.count, (seq) => store.bySeq.get(seq)?.sessionId === s.id);
+      s.index.delete(m);
       store.dropIfIdle(s);
     }
   }
@@ -701,7 +699,7 @@ export class ServiceBusEngine implements ServiceBusEngineApi {
     this.run(() => {
       const store = this.sendTarget(path).store;
       const found = sequenceNumbers.map((seq) => {
-        const m = store.bySeq.get(seq);
+        const m = store.index.get(seq);
         if (m?.state !== 'scheduled') {
           throw new SimServiceBusError(
             'SIM_E_SB_MESSAGE_NOT_FOUND',
@@ -1071,16 +1069,13 @@ export class ServiceBusEngine implements ServiceBusEngineApi {
       if (sid !== undefined && store.sessionful) {
         const s = store.sessions.get(sid);
         if (s === undefined) return out;
-        for (const found of s.index.from(fromSequenceNumber, (q) => {
-          const m = store.bySeq.get(q);
-          return m?.sessionId === sid ? m : undefined;
-        })) {
+        for (const found of s.index.from(fromSequenceNumber)) {
           out.push(this.snapshot(found));
           if (out.length >= count) break;
         }
         return out;
       }
-      for (const m of store.index.from(fromSequenceNumber, store.lookup)) {
+      for (const m of store.index.from(fromSequenceNumber)) {
         out.push(this.snapshot(m));
         if (out.length >= count) break;
       }
@@ -1103,7 +1098,7 @@ export class ServiceBusEngine implements ServiceBusEngineApi {
       }
       const seen = new Set<number>();
       const msgs = sequenceNumbers.map((seq) => {
-        const m = store.bySeq.get(seq);
+        const m = store.index.get(seq);
         if (
           m?.state !== 'deferred' ||
           m.lockToken !== undefined ||
@@ -1200,7 +1195,7 @@ export class ServiceBusEngine implements ServiceBusEngineApi {
         deferred: store.deferred,
         scheduled: store.scheduled,
         locked: store.locked,
-        deadLettered: store.dlq?.bySeq.size ?? 0,
+        deadLettered: store.dlq?.index.size ?? 0,
         sizeInBytes:
           kind === 'subscription' ? store.bytes + (store.dlq?.bytes ?? 0) : store.root.usedBytes,
         sessions: store.sessions.size,
@@ -1217,14 +1212,14 @@ export class ServiceBusEngine implements ServiceBusEngineApi {
   messages(path: string): MessageSnapshot[] {
     return this.run(() => {
       const store = this.store(path);
-      return [...store.index.from(0, store.lookup)].map((m) => this.snapshot(m));
+      return [...store.index.from(0)].map((m) => this.snapshot(m));
     });
   }
 
   purge(path: string): number {
     return this.run(() => {
       const store = this.store(path);
-      const all = [...store.bySeq.values()];
+      const all = [...store.index.from(0)];
       for (const m of all) this.remove(m);
       store.index.clear();
       this.ev('sim:sb:purged', { entity: store.path, count: all.length });

@@ -15,27 +15,39 @@ export interface DeadLetterInfo {
   readonly source: string | undefined;
 }
 
+/** A message's lock: present only while it is locked. */
+interface LockInfo {
+  token: string | undefined;
+  until: number | undefined;
+  holder: Receiver | undefined;
+}
+
+/** Fields few messages ever have: present only once one of them is set. */
+interface RareInfo {
+  scheduledAt: number | undefined;
+  dl: DeadLetterInfo | undefined;
+}
+
+const READY = 1;
+const REMOVED = 2;
+
 /**
- * One stored copy of a message (a topic stores one per matching subscription). A class with
- * only the fields that change or that the engine needs fast: `size` and `sessionId` read
- * through to the message and the rare dead-letter fields share one object (memory: 100,000
- * held messages are 100,000 of these).
+ * One stored copy of a message (a topic stores one per matching subscription). Memory:
+ * 100,000 held messages are 100,000 of these, so only what every message needs is a field of
+ * its own (10 of them); `size` and `sessionId` read through to the message, the lock's three
+ * fields share one object that exists only while the message is locked, the rare scheduled
+ * time and dead-letter fields share another, and the two flags share a number. The
+ * accessors keep the engine's code as if each were a plain field.
  */
 export class Msg {
   enqueuedTime: number;
   state: MessageState;
   deliveryCount = 0;
-  lockToken: string | undefined = undefined;
-  lockedUntil: number | undefined = undefined;
-  /** The receiver whose link holds the lock (undefined: taken through $management). */
-  holder: Receiver | undefined = undefined;
   expiresAt: number | undefined = undefined;
-  scheduledAt: number | undefined = undefined;
   props: Readonly<Record<string, unknown>>;
-  dl: DeadLetterInfo | undefined = undefined;
-  /** In the store's (or its session's) ready heap and deliverable now. */
-  ready = false;
-  removed = false;
+  #lock: LockInfo | undefined = undefined;
+  #rare: RareInfo | undefined = undefined;
+  #flags = 0;
 
   constructor(
     readonly seq: number,
@@ -56,13 +68,87 @@ export class Msg {
   get sessionId(): string | undefined {
     return this.message.sessionId;
   }
+
+  #lockInfo(): LockInfo {
+    this.#lock ??= { token: undefined, until: undefined, holder: undefined };
+    return this.#lock;
+  }
+
+  #dropLockIfEmpty(): void {
+    const l = this.#lock;
+    if (l?.token === undefined && l?.until === undefined && l?.holder === undefined) {
+      this.#lock = undefined;
+    }
+  }
+
+  get lockToken(): string | undefined {
+    return this.#lock?.token;
+  }
+  set lockToken(value: string | undefined) {
+    this.#lockInfo().token = value;
+    this.#dropLockIfEmpty();
+  }
+
+  get lockedUntil(): number | undefined {
+    return this.#lock?.until;
+  }
+  set lockedUntil(value: number | undefined) {
+    this.#lockInfo().until = value;
+    this.#dropLockIfEmpty();
+  }
+
+  /** The receiver whose link holds the lock (undefined: taken through $management). */
+  get holder(): Receiver | undefined {
+    return this.#lock?.holder;
+  }
+  set holder(value: Receiver | undefined) {
+    this.#lockInfo().holder = value;
+    this.#dropLockIfEmpty();
+  }
+
+  #rareInfo(): RareInfo {
+    this.#rare ??= { scheduledAt: undefined, dl: undefined };
+    return this.#rare;
+  }
+
+  get scheduledAt(): number | undefined {
+    return this.#rare?.scheduledAt;
+  }
+  set scheduledAt(value: number | undefined) {
+    if (value === undefined && this.#rare === undefined) return;
+    this.#rareInfo().scheduledAt = value;
+  }
+
+  get dl(): DeadLetterInfo | undefined {
+    return this.#rare?.dl;
+  }
+  set dl(value: DeadLetterInfo | undefined) {
+    if (value === undefined && this.#rare === undefined) return;
+    this.#rareInfo().dl = value;
+  }
+
+  /** In the store's (or its session's) ready heap and deliverable now. */
+  get ready(): boolean {
+    return (this.#flags & READY) !== 0;
+  }
+  set ready(value: boolean) {
+    this.#flags = value ? this.#flags | READY : this.#flags & ~READY;
+  }
+
+  get removed(): boolean {
+    return (this.#flags & REMOVED) !== 0;
+  }
+  set removed(value: boolean) {
+    this.#flags = value ? this.#flags | REMOVED : this.#flags & ~REMOVED;
+  }
 }
 
 export const bySeq = (a: Msg, b: Msg): boolean => a.seq < b.seq;
 
 export class Session {
   readonly ready = new MinHeap<Msg>(bySeq);
-  readonly index = new SeqIndex();
+  /** This session's messages held by the store (the store's liveness rule). */
+  readonly index: SeqIndex<Msg>;
   readyCount = 0;
   /** Messages of this session held by the store, in any state. */
   count = 0;
@@ -74,7 +160,9 @@ export class Session {
   constructor(
     readonly id: string,
     readonly store: Store,
-  ) {}
+  ) {
+    this.index = new SeqIndex<Msg>(store.holds);
+  }
 }
 
 export interface StoreSettings {
@@ -107,8 +195,8 @@ export type StoreKind = 'queue' | 'subscription' | 'deadletter' | 'topic';
 
 /** Something that holds messages: a queue, a subscription, a dead-letter queue, a topic. */
 export class Store {
-  readonly bySeq = new Map<number, Msg>();
-  readonly index = new SeqIndex();
+  /** Every message held here, by sequence number. */
+  readonly index = new SeqIndex<Msg>((m) => this.holds(m));
   readonly ready = new MinHeap<Msg>(bySeq);
   readonly sessions = new Map<string, Session>();
   /** Unlocked sessions that have ready messages, oldest first. */
@@ -153,8 +241,8 @@ export class Store {
     }
   }
 
-  readonly isLive = (seq: number): boolean => this.bySeq.has(seq);
-  readonly lookup = (seq: number): Msg | undefined => this.bySeq.get(seq);
+  /** True while `m` is held by this store (a message is in one store at a time). */
+  readonly holds = (m: Msg): boolean => m.store === this && !m.removed;
 }
 
 export class Receiver {
