@@ -6,16 +6,20 @@ import { HANDSHAKE_ERRORS } from '../../relay/src/protocol/handshake';
 import { ENVELOPE_ERRORS } from '../../relay/src/protocol/envelope';
 import { SAS_ERRORS } from '../../relay/src/protocol/sas';
 import { RANGES_ERRORS } from '../../relay/src/egress/errors';
+import { RELAY_HC_ERRORS } from '../../relay/src/transports/errors';
 import { SIM_SB_ERRORS } from '../../simulator/src/cloud/servicebus/engine/errors';
 import { SIM_CONTROL_ERRORS } from '../../simulator/src/control/json-http';
 import { SIM_AMQP_ERRORS } from '../../simulator/src/cloud/servicebus/amqp/errors';
+import { SIM_HC_ERRORS } from '../../simulator/src/cloud/hybrid/errors';
 
 export const ERROR_FAMILIES: readonly ErrorFamily<string>[] = [
   HANDSHAKE_ERRORS,
   ENVELOPE_ERRORS,
   SAS_ERRORS,
   RANGES_ERRORS,
+  RELAY_HC_ERRORS,
   SIM_SB_ERRORS,
   SIM_CONTROL_ERRORS,
   SIM_AMQP_ERRORS,
+  SIM_HC_ERRORS,
 ];

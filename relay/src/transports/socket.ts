@@ -1,0 +1,68 @@
+// The small WebSocket interface the listener core is written against, so the same core runs
+// over `ws` (ws-socket.ts) and over browser-style sockets such as mock-socket
+// (browser-socket.ts). In: a URL, headers and limits. Out: a socket that sends text, binary
+// fragments and pings, and reports open, messages, pongs, refusals and exactly one close.
+
+/** What a socket reports. After onClose nothing else is reported. */
+export interface SocketHandlers {
+  /** The opening handshake completed. */
+  onOpen(): void;
+  /** A whole text message. */
+  onText(text: string): void;
+  /** A whole binary message (fragments already joined by the transport). */
+  onBinary(data: Buffer): void;
+  /** A pong arrived. */
+  onPong(): void;
+  /** The opening handshake was answered with this HTTP status instead of 101. */
+  onRefused(status: number, description: string): void;
+  /** A transport error; onClose follows. The message is safe to log (no URL query). */
+  onError(error: Error): void;
+  /** The socket is closed (exactly once). 1006 when no close frame was received. */
+  onClose(code: number, reason: string): void;
+}
+
+export interface SocketOptions {
+  /** ws:// or wss:// URL, exactly as dialled (it may carry sb-hc-token: never log it). */
+  readonly url: string;
+  /** Handshake headers; ignored by transports that cannot set them (see canSetHeaders). */
+  readonly headers: Readonly<Record<string, string>>;
+  /** The largest message accepted; a larger one closes the socket with 1009. */
+  readonly maxMessageBytes: number;
+}
+
+/** One WebSocket, client side. */
+export interface HcSocket {
+  /** Sends one text message; resolves when handed to the network (rejects if not open). */
+  sendText(text: string): Promise<void>;
+  /**
+   * Sends a binary fragment; `fin` ends the message. Resolves when the transport has taken
+   * the bytes (this is the back-pressure point for streamed responses).
+   */
+  sendBinary(data: Uint8Array, fin: boolean): Promise<void>;
+  /** Sends a ping; false when the socket is not open or the transport cannot ping. */
+  ping(): boolean;
+  /** Starts the closing handshake (during CONNECTING: aborts). */
+  close(code: number, reason: string): void;
+  /** Drops the connection without a closing handshake; onClose(1006) follows. */
+  terminate(): void;
+}
+
+/** Opens sockets. One adapter per WebSocket implementation. */
+export interface SocketFactory {
+  /** False for browser-style sockets: the token then goes in the sb-hc-token query parameter. */
+  readonly canSetHeaders: boolean;
+  /** False for browser-style sockets: keep-alive pings and half-open detection are then off. */
+  readonly canPing: boolean;
+  open(options: SocketOptions, handlers: SocketHandlers): HcSocket;
+}
+
+/** Close codes a listener uses (RFC 6455 section 7.4.1). */
+export const CLOSE = Object.freeze({
+  normal: 1000,
+  goingAway: 1001,
+  protocolError: 1002,
+  abnormal: 1006,
+  policy: 1008,
+  tooBig: 1009,
+  internalError: 1011,
+});

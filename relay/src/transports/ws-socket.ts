@@ -1,0 +1,132 @@
+// The `ws` 8 adapter of the listener's socket interface (socket.ts): the production transport.
+// In: a ws WebSocket constructor (injectable), a URL, headers (ServiceBusAuthorization) and a
+// message size bound. Out: an HcSocket with real pings, binary fragments (fin) and send
+// callbacks as back-pressure; an HTTP refusal of the handshake is reported with its status.
+import WebSocket from 'ws';
+import {
+  CLOSE,
+  type HcSocket,
+  type SocketFactory,
+  type SocketHandlers,
+  type SocketOptions,
+} from './socket';
+
+/** The part of ws's WebSocket constructor the adapter uses. */
+export type WsConstructor = new (url: string, options: WebSocket.ClientOptions) => WebSocket;
+
+/** A SocketFactory over `ws` (default: the real ws WebSocket). */
+export function wsSocketFactory(Ctor: WsConstructor = WebSocket): SocketFactory {
+  return Object.freeze({
+    canSetHeaders: true,
+    canPing: true,
+    open: (options: SocketOptions, handlers: SocketHandlers) =>
+      openWsSocket(Ctor, options, handlers),
+  });
+}
+
+function openWsSocket(
+  Ctor: WsConstructor,
+  options: SocketOptions,
+  handlers: SocketHandlers,
+): HcSocket {
+  let ws: WebSocket;
+  try {
+    ws = new Ctor(options.url, {
+      headers: { ...options.headers },
+      maxPayload: options.maxMessageBytes,
+      perMessageDeflate: false,
+      followRedirects: false,
+    });
+  } catch (e) {
+    // Reported like any failed connection, and never synchronously from open().
+    const message = e instanceof Error ? e.message : 'the WebSocket could not be created';
+    setImmediate(() => {
+      handlers.onError(new Error(message));
+      handlers.onClose(CLOSE.abnormal, '');
+    });
+    return inertSocket();
+  }
+  ws.binaryType = 'nodebuffer';
+  let closed = false;
+
+  ws.on('open', () => {
+    if (!closed) handlers.onOpen();
+  });
+  ws.on('message', (data: WebSocket.RawData, isBinary: boolean) => {
+    if (closed) return;
+    const bytes = toBuffer(data);
+    if (isBinary) handlers.onBinary(bytes);
+    else handlers.onText(bytes.toString('utf8'));
+  });
+  ws.on('pong', () => {
+    if (!closed) handlers.onPong();
+  });
+  ws.on('unexpected-response', (_req, res) => {
+    res.resume();
+    if (!closed) handlers.onRefused(res.statusCode ?? 0, res.statusMessage ?? '');
+    ws.terminate();
+  });
+  ws.on('error', (err: Error & { code?: string }) => {
+    if (closed) return;
+    // ws messages name no query string; keep only the message text.
+    handlers.onError(new Error(err.message));
+    if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
+      // ws has sent close 1009 and stopped reading: report it now and drop the socket rather
+      // than wait for a closing handshake that can no longer be read.
+      closed = true;
+      handlers.onClose(CLOSE.tooBig, 'message too big');
+      ws.terminate();
+    }
+  });
+  ws.on('close', (code: number, reason: Buffer) => {
+    if (closed) return;
+    closed = true;
+    handlers.onClose(code, reason.toString('utf8'));
+  });
+
+  const send = (data: string | Uint8Array, binary: boolean, fin: boolean): Promise<void> =>
+    new Promise((resolve, reject) => {
+      if (ws.readyState !== WebSocket.OPEN) {
+        reject(new Error('the WebSocket is not open'));
+        return;
+      }
+      ws.send(data, { binary, fin, compress: false }, (err) => {
+        if (err) reject(new Error(err.message));
+        else resolve();
+      });
+    });
+
+  return {
+    sendText: (text) => send(text, false, true),
+    sendBinary: (data, fin) => send(data, true, fin),
+    ping: () => {
+      if (ws.readyState !== WebSocket.OPEN) return false;
+      ws.ping();
+      return true;
+    },
+    close: (code, reason) => {
+      if (ws.readyState === WebSocket.CONNECTING) ws.terminate();
+      else if (ws.readyState === WebSocket.OPEN) ws.close(code, reason);
+    },
+    terminate: () => {
+      ws.terminate();
+    },
+  };
+}
+
+function inertSocket(): HcSocket {
+  const notOpen = (): Promise<void> => Promise.reject(new Error('the WebSocket is not open'));
+  return {
+    sendText: notOpen,
+    sendBinary: notOpen,
+    ping: () => false,
+    close: () => undefined,
+    terminate: () => undefined,
+  };
+}
+
+function toBuffer(data: WebSocket.RawData): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  if (Array.isArray(data)) return Buffer.concat(data);
+  return Buffer.from(data);
+}
