@@ -1,8 +1,8 @@
-// `relaycheck sim servicebus`: the simulated Service Bus namespace, standalone. In: an
+// `relaycheck sim servicebus` (and the `sim` group; `sim hybrid` is in sim-hybrid.ts): the
+// simulated Service Bus namespace, standalone. In: an
 // optional namespace config file (JSON), listener ports, a CA output path. Out: the
 // endpoints, ready connection strings, the CA file and the control API URL on stdout (text
 // or one JSON line), then it serves until SIGINT or SIGTERM and closes cleanly.
-import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import type { Command } from 'commander';
 import {
@@ -14,7 +14,9 @@ import {
   type ServiceBusSimulator,
 } from '../../../simulator/src/cloud/servicebus';
 import { startControlApi } from '../../../simulator/src/cloud/servicebus/control';
+import { loadJsonConfig, untilStopped } from '../config-file';
 import type { ExitBox, Io } from '../main';
+import { registerSimHybrid } from './sim-hybrid';
 import { integer } from '../parse';
 
 interface SimOpts {
@@ -25,27 +27,6 @@ interface SimOpts {
   controlPort: number;
   caOut?: string;
   json?: boolean;
-}
-
-async function loadConfig(path: string): Promise<unknown> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code ?? 'unknown error';
-    throw new SimServiceBusError(
-      'SIM_E_SB_CONFIG',
-      `cannot read the namespace config ${path}: ${code}`,
-      { path },
-    );
-  }
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new SimServiceBusError('SIM_E_SB_CONFIG', `the namespace config ${path} is not JSON`, {
-      path,
-    });
-  }
 }
 
 /** What a user needs to connect, as text. Connection strings carry the keys: stdout only. */
@@ -94,7 +75,10 @@ export function registerSim(program: Command, io: Io, _exit: ExitBox): void {
   const sim = program
     .command('sim')
     .description('run a part of the simulated Azure side on its own')
-    .addHelpText('after', '\nExample:\n  $ relaycheck sim servicebus\n');
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ relaycheck sim servicebus\n  $ relaycheck sim hybrid\n',
+    );
 
   sim
     .command('servicebus')
@@ -118,7 +102,13 @@ export function registerSim(program: Command, io: Io, _exit: ExitBox): void {
       const started = performance.now();
       const config =
         opts.config !== undefined
-          ? parseNamespaceConfig(await loadConfig(opts.config))
+          ? parseNamespaceConfig(
+              await loadJsonConfig(
+                opts.config,
+                (message) =>
+                  new SimServiceBusError('SIM_E_SB_CONFIG', message, { path: opts.config }),
+              ),
+            )
           : defaultNamespaceConfig({
               rootManageKey: generateKey(),
               relayKey: generateKey(),
@@ -160,16 +150,10 @@ export function registerSim(program: Command, io: Io, _exit: ExitBox): void {
       } else {
         io.out(describeSimulator(simulator, control.url, ms));
       }
-      await new Promise<void>((resolve) => {
-        const stop = (): void => {
-          process.off('SIGINT', stop);
-          process.off('SIGTERM', stop);
-          resolve();
-        };
-        process.on('SIGINT', stop);
-        process.on('SIGTERM', stop);
-      });
+      await untilStopped();
       await control.close();
       await simulator.close();
     });
+
+  registerSimHybrid(sim, io);
 }
