@@ -11,6 +11,8 @@ import { SIM_SB_ERRORS } from '../../simulator/src/cloud/servicebus/engine/error
 import { SIM_CONTROL_ERRORS } from '../../simulator/src/control/json-http';
 import { SIM_AMQP_ERRORS } from '../../simulator/src/cloud/servicebus/amqp/errors';
 import { SIM_HC_ERRORS } from '../../simulator/src/cloud/hybrid/errors';
+import { SIM_BO_ERRORS } from '../../simulator/src/backoffice/errors';
+import { SIM_NET_ERRORS } from '../../simulator/src/network/errors';
 
 export const ERROR_FAMILIES: readonly ErrorFamily<string>[] = [
   HANDSHAKE_ERRORS,
@@ -22,4 +24,6 @@ export const ERROR_FAMILIES: readonly ErrorFamily<string>[] = [
   SIM_CONTROL_ERRORS,
   SIM_AMQP_ERRORS,
   SIM_HC_ERRORS,
+  SIM_BO_ERRORS,
+  SIM_NET_ERRORS,
 ];

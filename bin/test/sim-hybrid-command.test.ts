@@ -150,7 +150,10 @@ void t.test('refuses an unreadable or invalid namespace config with exit code 2'
   });
   const missing = start(['--config', join(dir, 'absent.json')]);
   t.equal(await missing.exited, 2);
-  t.match(missing.stderr(), /SIM_E_HC_CONFIG: cannot read the namespace config .*absent\.json: ENOENT/);
+  t.match(
+    missing.stderr(),
+    /SIM_E_HC_CONFIG: cannot read the namespace config .*absent\.json: ENOENT/,
+  );
 
   const bad = join(dir, 'bad.json');
   writeFileSync(bad, JSON.stringify({ namespace: 'x', hybridConnections: [{ path: '/nope' }] }));
