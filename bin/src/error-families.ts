@@ -13,6 +13,7 @@ import { SIM_AMQP_ERRORS } from '../../simulator/src/cloud/servicebus/amqp/error
 import { SIM_HC_ERRORS } from '../../simulator/src/cloud/hybrid/errors';
 import { SIM_BO_ERRORS } from '../../simulator/src/backoffice/errors';
 import { SIM_NET_ERRORS } from '../../simulator/src/network/errors';
+import { SIM_WORLD_ERRORS } from '../../simulator/src/world/config';
 
 export const ERROR_FAMILIES: readonly ErrorFamily<string>[] = [
   HANDSHAKE_ERRORS,
@@ -26,4 +27,5 @@ export const ERROR_FAMILIES: readonly ErrorFamily<string>[] = [
   SIM_HC_ERRORS,
   SIM_BO_ERRORS,
   SIM_NET_ERRORS,
+  SIM_WORLD_ERRORS,
 ];

@@ -9,6 +9,7 @@ import { ERROR_FAMILIES } from '../src/error-families';
 interface Row {
   readonly code: string;
   readonly section: string;
+  readonly meaning: string;
   readonly http: string;
   readonly amqp: string;
 }
@@ -23,7 +24,13 @@ function rows(): Row[] {
     const cells = line.split('|').map((c) => c.trim());
     const code = /^`?([A-Z]+_E_[A-Z0-9_]+)`?$/.exec(cells[1] ?? '')?.[1];
     if (line.startsWith('|') && code !== undefined) {
-      out.push({ code, section, http: cells[3] ?? '', amqp: (cells[4] ?? '').replace(/`/g, '') });
+      out.push({
+        code,
+        section,
+        meaning: cells[2] ?? '',
+        http: cells[3] ?? '',
+        amqp: (cells[4] ?? '').replace(/`/g, ''),
+      });
     }
   }
   return out;
@@ -69,6 +76,13 @@ void t.test('the http and amqp columns match what each code renders on the wire'
       t.equal(EMPTY.has(row.http) ? undefined : Number(row.http), spec.http, `${code} http`);
       t.equal(EMPTY.has(row.amqp) ? undefined : row.amqp, spec.amqp, `${code} amqp`);
     }
+  }
+  t.end();
+});
+
+void t.test('every row says in words what went wrong', (t) => {
+  for (const r of documented) {
+    t.ok(r.meaning.length >= 20 && /\s/.test(r.meaning), `${r.code}: "${r.meaning}"`);
   }
   t.end();
 });

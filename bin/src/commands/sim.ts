@@ -17,6 +17,7 @@ import { startControlApi } from '../../../simulator/src/cloud/servicebus/control
 import { loadJsonConfig, untilStopped } from '../config-file';
 import type { ExitBox, Io } from '../main';
 import { registerSimHybrid } from './sim-hybrid';
+import { registerSimWorld } from './sim-world';
 import { integer } from '../parse';
 
 interface SimOpts {
@@ -74,10 +75,10 @@ export function describeSimulator(
 export function registerSim(program: Command, io: Io, _exit: ExitBox): void {
   const sim = program
     .command('sim')
-    .description('run a part of the simulated Azure side on its own')
+    .description('run the simulated world (default: everything) or one part of it on its own')
     .addHelpText(
       'after',
-      '\nExamples:\n  $ relaycheck sim servicebus\n  $ relaycheck sim hybrid\n',
+      '\nExamples:\n  $ relaycheck sim\n  $ relaycheck sim servicebus\n  $ relaycheck sim hybrid\n',
     );
 
   sim
@@ -156,4 +157,5 @@ export function registerSim(program: Command, io: Io, _exit: ExitBox): void {
     });
 
   registerSimHybrid(sim, io);
+  registerSimWorld(sim, io);
 }

@@ -1,0 +1,302 @@
+// Starts the whole simulated world of `relaycheck sim`: the Service Bus namespace, the Azure
+// Relay namespace, the council's back office and, in front of the two Azure namespaces, the
+// network model (DNS answers from the selected service-tag ranges, the egress firewall,
+// fault proxies). In: a WorldConfig and a directory to write into. Out: the running parts,
+// one CA bundle the relay trusts, and the relay config: everything a relay needs to run
+// against this world (logical hosts, the endpoint map logical address:port → loopback,
+// keys, back-office URLs, control APIs). close() stops everything it started, newest first.
+import {
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { selectRangesFromFile } from '../../../relay/src/egress/load';
+import { writeFileAtomic } from '../cloud/tls/ca';
+import { startServiceBusSimulator, type ServiceBusSimulator } from '../cloud/servicebus';
+import { startControlApi, type ControlApi } from '../cloud/servicebus/control';
+import { startHybridSimulator, type HybridSimulator } from '../cloud/hybrid';
+import { startBackOffice, type BackOffice } from '../backoffice';
+import {
+  GUIDE_PORTS,
+  rulesFromServiceTags,
+  startNetworkModel,
+  type NetworkConfigInput,
+  type NetworkModel,
+  type RulesetInput,
+} from '../network';
+import type { RelayConfig } from '../network/relay-config';
+import { DEFAULT_RANGES, SimWorldError, type WorldConfig } from './config';
+
+export interface WorldOptions {
+  /** Where the CA bundle and relay-config.json are written (created when missing). */
+  readonly dir: string;
+  /** Resolves relative paths in the config (service-tag sources); default the cwd. */
+  readonly baseDir?: string;
+}
+
+/** What a relay needs to run against the world (written to relay-config.json, mode 0600). */
+export interface WorldRelayConfig {
+  readonly version: 1;
+  readonly seed: number;
+  /** PEM bundle of every CA the world's TLS listeners use. */
+  readonly caPath: string | null;
+  readonly serviceBus: {
+    readonly namespace: string;
+    readonly host: string;
+    readonly keyName: string;
+    readonly key: string;
+    readonly queues: readonly string[];
+    readonly topics: readonly string[];
+  } | null;
+  readonly hybrid: {
+    readonly namespace: string;
+    readonly host: string;
+    readonly keyName: string;
+    readonly key: string;
+    readonly paths: readonly string[];
+  } | null;
+  /** Back-office service → URL (loopback). */
+  readonly backOffice: Readonly<Record<string, string>> | null;
+  /** The network model's map: names, logical addresses, ports, loopback dial targets. */
+  readonly network: RelayConfig | null;
+  readonly control: Readonly<Record<string, string>>;
+}
+
+export interface World {
+  readonly config: WorldConfig;
+  readonly serviceBus: ServiceBusSimulator | undefined;
+  readonly serviceBusControl: ControlApi | undefined;
+  readonly hybrid: HybridSimulator | undefined;
+  readonly backOffice: BackOffice | undefined;
+  readonly network: NetworkModel | undefined;
+  readonly caPath: string | undefined;
+  readonly relayConfigPath: string;
+  relayConfig(): WorldRelayConfig;
+  close(): Promise<void>;
+}
+
+/** The key a relay uses: a rule with exactly the rights it needs, else the root one. */
+function relayRule(
+  rules: readonly {
+    readonly keyName: string;
+    readonly key: string;
+    readonly rights: readonly string[];
+  }[],
+  wanted: readonly string[],
+): { keyName: string; key: string } | undefined {
+  const fits = (r: { rights: readonly string[] }): boolean =>
+    wanted.every((w) => r.rights.includes(w));
+  const exact = rules.find((r) => fits(r) && !r.rights.includes('Manage'));
+  const any = exact ?? rules.find(fits);
+  return any === undefined ? undefined : { keyName: any.keyName, key: any.key };
+}
+
+/** Writes a file only its owner can read (it holds keys), atomically: temp file, rename. */
+function writeSecretFile(path: string, text: string): void {
+  const temp = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+  try {
+    writeFileSync(temp, text, { mode: 0o600 });
+    renameSync(temp, path);
+  } catch (e) {
+    try {
+      unlinkSync(temp);
+    } catch {
+      // the temporary file was never created
+    }
+    throw e;
+  }
+}
+
+/** Finds a repository file from here, whether running from sources or from dist/. */
+function repoFile(relative: string): string {
+  let dir = __dirname;
+  for (let i = 0; i < 8; i++) {
+    const candidate = join(dir, relative);
+    if (existsSync(candidate)) return candidate;
+    dir = dirname(dir);
+  }
+  return relative;
+}
+
+export async function startWorld(config: WorldConfig, options: WorldOptions): Promise<World> {
+  mkdirSync(options.dir, { recursive: true });
+  const base = options.baseDir ?? process.cwd();
+  const closers: (() => Promise<void>)[] = [];
+  const closeAll = async (): Promise<void> => {
+    for (const close of closers.splice(0).reverse()) await close();
+  };
+  try {
+    let serviceBus: ServiceBusSimulator | undefined;
+    let serviceBusControl: ControlApi | undefined;
+    if (config.serviceBus !== undefined) {
+      const sb = await startServiceBusSimulator({
+        config: config.serviceBus,
+        caPath: join(options.dir, 'servicebus-ca.pem'),
+      });
+      serviceBus = sb;
+      closers.push(() => sb.close());
+      const control = await startControlApi({
+        engine: sb.engine,
+        faults: sb.faults,
+        dropConnections: () => sb.dropConnections(),
+      });
+      serviceBusControl = control;
+      closers.push(() => control.close());
+    }
+    let hybrid: HybridSimulator | undefined;
+    if (config.hybrid !== undefined) {
+      const hc = await startHybridSimulator(config.hybrid, {
+        caPath: join(options.dir, 'hybrid-ca.pem'),
+      });
+      hybrid = hc;
+      closers.push(() => hc.close());
+    }
+    let backOffice: BackOffice | undefined;
+    if (config.backOffice !== undefined) {
+      const bo = await startBackOffice(config.backOffice);
+      backOffice = bo;
+      closers.push(() => bo.close());
+    }
+
+    // One bundle of every CA, so a relay trusts one file.
+    const pems = [serviceBus?.caPath, hybrid?.caPath]
+      .filter((p): p is string => p !== undefined)
+      .map((p) => readFileSync(p, 'utf8').trim());
+    const caPath = pems.length === 0 ? undefined : join(options.dir, 'ca.pem');
+    if (caPath !== undefined) writeFileAtomic(caPath, pems.join('\n') + '\n');
+
+    let network: NetworkModel | undefined;
+    const net = config.network;
+    const hosts: NetworkConfigInput['hosts'] = [];
+    const loop = (port: number | undefined, logical: number) =>
+      port === undefined ? [] : [{ port: logical, target: { host: '127.0.0.1', port } }];
+    if (serviceBus !== undefined) {
+      const l = serviceBus.listeners;
+      const services = [
+        ...loop(l.tls?.port, 5671),
+        ...loop(l.plain?.port, 5672),
+        ...loop(l.websocket?.port, 443),
+      ];
+      if (services.length > 0) hosts.push({ name: serviceBus.host, services });
+    }
+    if (hybrid !== undefined) {
+      const l = hybrid.listeners;
+      const services = [
+        ...loop(l.https?.port, 443),
+        ...[9350, 9351, 9352, 9353, 9354].flatMap((p) => loop(l.tcp?.port, p)),
+        ...loop(l.plain?.port, 80),
+      ];
+      if (services.length > 0) hosts.push({ name: hybrid.host, services });
+    }
+    if (net !== undefined && hosts.length > 0) {
+      const ranges = net.ranges ?? DEFAULT_RANGES;
+      let prefixes: readonly string[];
+      if ('prefixes' in ranges) {
+        prefixes = ranges.prefixes;
+      } else {
+        const source =
+          net.ranges === undefined
+            ? repoFile(ranges.source)
+            : isAbsolute(ranges.source)
+              ? ranges.source
+              : resolve(base, ranges.source);
+        const selection = await selectRangesFromFile(source, {
+          regions: ranges.regions,
+          ...(ranges.tags === undefined ? {} : { tags: ranges.tags }),
+        });
+        prefixes = selection.prefixes.filter((p) => !p.includes(':'));
+        if (prefixes.length === 0) {
+          throw new SimWorldError(
+            'SIM_E_WORLD_CONFIG',
+            `simulator config.network.ranges: the selection from ${source} has no IPv4 prefix`,
+            { path: 'network.ranges' },
+          );
+        }
+      }
+      // A council firewall: the selected ranges on the guide's ports, everything else refused.
+      const firewall: RulesetInput = net.firewall ?? {
+        defaultPolicy: 'reject',
+        rules: rulesFromServiceTags([...prefixes], GUIDE_PORTS),
+      };
+      const model = await startNetworkModel({
+        seed: config.seed,
+        ranges: { prefixes: [...prefixes] },
+        hosts,
+        firewall,
+        faults: net.faults,
+        control: { host: '127.0.0.1', port: 0 },
+      });
+      network = model;
+      closers.push(() => model.close());
+    }
+
+    const relayConfig = (): WorldRelayConfig => {
+      const sbRule =
+        config.serviceBus === undefined
+          ? undefined
+          : relayRule(config.serviceBus.authorizationRules, ['Listen', 'Send']);
+      const hcRule =
+        config.hybrid === undefined
+          ? undefined
+          : relayRule(config.hybrid.authorizationRules, ['Listen']);
+      const control: Record<string, string> = {};
+      if (serviceBusControl !== undefined) control.serviceBus = serviceBusControl.url;
+      if (hybrid?.control !== undefined) control.hybrid = hybrid.control.url;
+      if (backOffice?.control !== undefined) control.backOffice = backOffice.control.url;
+      if (network?.control !== undefined) control.network = network.control.url;
+      return {
+        version: 1,
+        seed: config.seed,
+        caPath: caPath ?? null,
+        serviceBus:
+          serviceBus === undefined || config.serviceBus === undefined || sbRule === undefined
+            ? null
+            : {
+                namespace: config.serviceBus.namespace,
+                host: serviceBus.host,
+                ...sbRule,
+                queues: config.serviceBus.queues.map((q) => q.name),
+                topics: config.serviceBus.topics.map((t) => t.name),
+              },
+        hybrid:
+          hybrid === undefined || config.hybrid === undefined || hcRule === undefined
+            ? null
+            : {
+                namespace: config.hybrid.namespace,
+                host: hybrid.host,
+                ...hcRule,
+                paths: config.hybrid.hybridConnections.map((h) => h.path),
+              },
+        backOffice:
+          backOffice === undefined
+            ? null
+            : Object.fromEntries(Object.values(backOffice.services).map((s) => [s.name, s.url])),
+        network: network?.relayConfig() ?? null,
+        control,
+      };
+    };
+    const relayConfigPath = join(options.dir, 'relay-config.json');
+    writeSecretFile(relayConfigPath, JSON.stringify(relayConfig(), null, 2) + '\n');
+
+    return {
+      config,
+      serviceBus,
+      serviceBusControl,
+      hybrid,
+      backOffice,
+      network,
+      caPath,
+      relayConfigPath,
+      relayConfig,
+      close: closeAll,
+    };
+  } catch (e) {
+    await closeAll();
+    throw e;
+  }
+}

@@ -1,0 +1,145 @@
+// The whole simulated world from one config (issue 5, done-when): Service Bus, Azure Relay,
+// back office and the network model start together; the relay config names every logical
+// endpoint (addresses from the selected service-tag ranges, the guide's ports) with the
+// loopback port that stands for it; the same seed gives the same addresses and the same
+// back-office bytes; parts can be left out; bad input gets the right typed error.
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+import { selectRangesFromFile } from '../../relay/src/egress/load';
+import { contains } from '../../relay/src/egress/ranges';
+import { parseWorldConfig, startWorld, type World, type WorldKeys } from '../src/world';
+
+const KEYS = (): WorldKeys => ({
+  rootManageKey: randomBytes(32).toString('base64'),
+  relayKey: randomBytes(32).toString('base64'),
+  tenantKey: randomBytes(32).toString('base64'),
+});
+
+async function world(t: tap.Test, input: unknown): Promise<World> {
+  const dir = mkdtempSync(join(tmpdir(), 'relaycheck-world-'));
+  const w = await startWorld(parseWorldConfig(input, KEYS()), { dir });
+  t.teardown(async () => {
+    await w.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return w;
+}
+
+/** The first bytes a loopback listener sends after `hello` (or on connect). */
+function firstBytes(port: number, hello: Buffer): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => socket.write(hello));
+    socket.once('data', (b: Buffer) => {
+      socket.destroy();
+      resolve(b);
+    });
+    socket.once('error', reject);
+  });
+}
+
+const AMQP_HEADER = Buffer.from([0x41, 0x4d, 0x51, 0x50, 0x00, 0x01, 0x00, 0x00]);
+
+void t.test('starts every part and maps every logical endpoint to loopback', async (t) => {
+  const w = await world(t, { seed: 7 });
+  const r = w.relayConfig();
+  t.equal(r.serviceBus?.host, 'council-42.servicebus.windows.net');
+  t.equal(r.hybrid?.host, 'council-42-relay.servicebus.windows.net');
+  t.equal(r.serviceBus?.keyName, 'relay', "the relay's own Listen+Send rule, not the root key");
+  t.equal(r.hybrid?.keyName, 'council-relay');
+  t.ok(
+    r.backOffice !== null && Object.keys(r.backOffice).length === 8,
+    'eight back-office services',
+  );
+  t.same(Object.keys(r.control).sort(), ['backOffice', 'hybrid', 'network', 'serviceBus']);
+
+  const endpoints = r.network?.endpoints ?? [];
+  const ports = (host: string): number[] =>
+    endpoints
+      .filter((e) => e.host === host)
+      .map((e) => e.port)
+      .sort((a, b) => a - b);
+  t.same(ports('council-42.servicebus.windows.net'), [443, 5671, 5672]);
+  t.same(ports('council-42-relay.servicebus.windows.net'), [80, 443, 9350, 9351, 9352, 9353, 9354]);
+  for (const e of endpoints)
+    t.equal(e.dial.host, '127.0.0.1', `${e.host}:${e.port} dials loopback`);
+
+  // The logical addresses come from the selected ranges (ServiceBus, UK South and West).
+  const selection = await selectRangesFromFile(
+    join(__dirname, '..', '..', 'fixtures', 'service-tags', 'ServiceTags_Public_excerpt_uk.json'),
+    { regions: ['uksouth', 'ukwest'], tags: ['ServiceBus'] },
+  );
+  for (const e of endpoints) {
+    t.ok(
+      contains(selection.set, e.logicalAddress),
+      `${e.logicalAddress} is in the selected ranges`,
+    );
+  }
+
+  // Through the network model's proxy for logical 5672, the Service Bus plain listener answers.
+  const plain = endpoints.find((e) => e.host === r.serviceBus?.host && e.port === 5672);
+  if (plain === undefined) throw new Error('no 5672 endpoint');
+  t.same(
+    (await firstBytes(plain.dial.port, AMQP_HEADER)).subarray(0, 4),
+    Buffer.from('AMQP'),
+    'the Service Bus simulator answers through the proxy',
+  );
+  t.equal(statSync(w.relayConfigPath).mode & 0o777, 0o600, 'the relay config (keys) is 0600');
+  t.ok(w.caPath !== undefined && statSync(w.caPath).size > 0, 'one CA bundle');
+});
+
+void t.test('the same seed gives the same addresses and the same back-office bytes', async (t) => {
+  const a = await world(t, { seed: 11 });
+  const b = await world(t, { seed: 11 });
+  const c = await world(t, { seed: 12 });
+  const addresses = (w: World): string[] =>
+    (w.relayConfig().network?.endpoints ?? []).map(
+      (e) => `${e.host} ${e.logicalAddress}:${e.port}`,
+    );
+  t.same(addresses(a), addresses(b), 'same seed, same logical addresses');
+  t.not(JSON.stringify(addresses(a)), JSON.stringify(addresses(c)), 'another seed, other ones');
+
+  const refs = (w: World): readonly string[] => w.backOffice?.data.councilTax.references ?? [];
+  const ref = refs(a)[0];
+  if (ref === undefined) throw new Error('no council tax account');
+  t.same(refs(a), refs(b), 'same accounts');
+  const body = async (w: World): Promise<string> =>
+    (await fetch(`${w.backOffice?.url('council-tax') ?? ''}/accounts/${ref}`)).text();
+  const [xa, xb] = await Promise.all([body(a), body(b)]);
+  t.match(xa, /^<\?xml/);
+  t.equal(xa, xb, 'byte-identical XML for the same account');
+});
+
+void t.test('a part set to false is left out', async (t) => {
+  const w = await world(t, { serviceBus: false, backOffice: false });
+  const r = w.relayConfig();
+  t.equal(r.serviceBus, null);
+  t.equal(r.backOffice, null);
+  t.ok(r.hybrid !== null);
+  t.notOk(
+    (r.network?.endpoints ?? []).some((e) => e.host === 'council-42.servicebus.windows.net'),
+    'no Service Bus endpoints',
+  );
+});
+
+void t.test('refuses a bad config with the code of the part at fault', (t) => {
+  const keys = KEYS();
+  t.throws(() => parseWorldConfig({ unknownPart: {} }, keys), {
+    code: 'SIM_E_WORLD_CONFIG',
+    message: /simulator config: Unrecognized key/,
+  });
+  t.throws(() => parseWorldConfig({ seed: -1 }, keys), { code: 'SIM_E_WORLD_CONFIG' });
+  t.throws(() => parseWorldConfig({ hybrid: { namespace: 'x' } }, keys), {
+    code: 'SIM_E_HC_CONFIG',
+  });
+  t.throws(() => parseWorldConfig({ serviceBus: { queues: 'q' } }, keys), {
+    code: 'SIM_E_SB_CONFIG',
+  });
+  t.throws(() => parseWorldConfig({ backOffice: { seed: [] } }, keys), {
+    code: 'SIM_E_BO_CONFIG',
+  });
+  t.end();
+});
