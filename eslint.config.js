@@ -10,6 +10,15 @@ const RELAY_FORBIDDEN = {
   regex: '(^|/)(simulator|suites|reports)(/|$)',
   message: 'relay/ is deployable alone: it never imports simulator/, suites/ or reports/.',
 };
+/**
+ * The simulator shares the relay's pure wire code (relay/src/protocol/) and its Azure IP
+ * range maths (relay/src/egress/: the DNS model and firewall need the same CIDR logic), and
+ * nothing else of the relay: it must never lean on the implementation it is testing.
+ */
+const SIMULATOR_RELAY_ONLY = {
+  regex: 'relay/src/(?!(protocol|egress)(/|$))',
+  message: 'simulator/ may import only relay/src/protocol/ and relay/src/egress/ from the relay.',
+};
 /** relay/src/protocol/ may import only itself (./x) and Node built-ins (node:x). */
 const PROTOCOL_ONLY = {
   regex: '^(?!node:|\\./)|\\.\\.',
@@ -37,6 +46,12 @@ module.exports = tseslint.config(
     files: ['relay/**/*.ts'],
     rules: {
       '@typescript-eslint/no-restricted-imports': ['error', { patterns: [RELAY_FORBIDDEN] }],
+    },
+  },
+  {
+    files: ['simulator/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', { patterns: [SIMULATOR_RELAY_ONLY] }],
     },
   },
   {

@@ -43,3 +43,16 @@ void t.test('the simulator and the suites may import the protocol core', async (
   t.notOk(await refused('simulator/src/probe.ts', '../../relay/src/protocol/sas'));
   t.notOk(await refused('suites/probe.test.ts', '../relay/src/protocol/handshake'));
 });
+
+void t.test(
+  'the simulator may use the relay protocol and range code, nothing else of the relay',
+  async (t) => {
+    t.notOk(await refused('simulator/src/network/probe.ts', '../../../relay/src/egress/cidr'));
+    t.notOk(await refused('simulator/test/probe.test.ts', '../../relay/src/egress/load'));
+    t.ok(
+      await refused('simulator/src/cloud/hybrid/probe.ts', '../../../../relay/src/transports'),
+      'the relay listener under test',
+    );
+    t.ok(await refused('simulator/test/probe.test.ts', '../../relay/src/transports/hc-listener'));
+  },
+);
