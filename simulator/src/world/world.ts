@@ -5,15 +5,7 @@
 // one CA bundle the relay trusts, and the relay config: everything a relay needs to run
 // against this world (logical hosts, the endpoint map logical address:port → loopback,
 // keys, back-office URLs, control APIs). close() stops everything it started, newest first.
-import {
-  existsSync,
-  mkdirSync,
-  readFileSync,
-  renameSync,
-  unlinkSync,
-  writeFileSync,
-} from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { selectRangesFromFile } from '../../../relay/src/egress/load';
 import { writeFileAtomic } from '../cloud/tls/ca';
@@ -94,22 +86,6 @@ function relayRule(
   const exact = rules.find((r) => fits(r) && !r.rights.includes('Manage'));
   const any = exact ?? rules.find(fits);
   return any === undefined ? undefined : { keyName: any.keyName, key: any.key };
-}
-
-/** Writes a file only its owner can read (it holds keys), atomically: temp file, rename. */
-function writeSecretFile(path: string, text: string): void {
-  const temp = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
-  try {
-    writeFileSync(temp, text, { mode: 0o600 });
-    renameSync(temp, path);
-  } catch (e) {
-    try {
-      unlinkSync(temp);
-    } catch {
-      // the temporary file was never created
-    }
-    throw e;
-  }
 }
 
 /** Finds a repository file from here, whether running from sources or from dist/. */
@@ -281,7 +257,8 @@ export async function startWorld(config: WorldConfig, options: WorldOptions): Pr
       };
     };
     const relayConfigPath = join(options.dir, 'relay-config.json');
-    writeSecretFile(relayConfigPath, JSON.stringify(relayConfig(), null, 2) + '\n');
+    // The relay config holds keys: readable by its owner only.
+    writeFileAtomic(relayConfigPath, JSON.stringify(relayConfig(), null, 2) + '\n', 0o600);
 
     return {
       config,

@@ -1,8 +1,9 @@
 // The simulator's own certificate authority, made fresh at start-up. In: the host names and
 // IP addresses a server certificate must name, an optional path for the CA certificate, the
 // clock. Out: a CA certificate (PEM, also written atomically to the path so a relay can trust
-// it) and a server key and certificate chained to it, for TLS listeners. Private keys stay in
-// memory: they are never written to disk.
+// it) and a server key and certificate chained to it, for TLS listeners; `issue` makes more
+// server certificates under the same CA, and the exported builders make other CAs and
+// self-signed certificates (test-certs.ts). Private keys stay in memory: never on disk.
 //
 // Keys are ECDSA P-256 made by node:crypto (about 1 ms; RSA 2048 keygen takes 130-200 ms, too
 // slow for the 300 ms start-up budget), and node-forge's ASN.1 encoder builds the X.509 DER,
@@ -78,6 +79,37 @@ export interface TlsMaterial {
   readonly caFingerprint256: string;
   /** The names the server certificate carries. */
   readonly hosts: readonly string[];
+  /**
+   * Issues another server certificate (fresh key) from the same CA, in memory. Validity
+   * defaults to the CA's; give dates for an expired or not-yet-valid one.
+   */
+  readonly issue: (options: IssueOptions) => ServerCertificate;
+}
+
+/** A key (PKCS#8 PEM, in memory only) and certificate (PEM) for a TLS server. */
+export interface ServerCertificate {
+  readonly key: string;
+  readonly cert: string;
+}
+
+export interface IssueOptions {
+  /** DNS names and IP addresses the certificate names; the first is its subject. */
+  readonly hosts: readonly string[];
+  readonly notBefore?: Date;
+  readonly notAfter?: Date;
+}
+
+/** What signing under a CA needs: its name, private key and key identifier. */
+export interface CertificateIssuer {
+  readonly name: string;
+  readonly key: KeyObject;
+  readonly keyId: Buffer;
+}
+
+/** A CA: its certificate (PEM) and the identity that issues certificates under it. */
+export interface CertificateAuthority {
+  readonly pem: string;
+  readonly issuer: CertificateIssuer;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -234,11 +266,14 @@ function certificate(input: CertInput): { pem: string; keyId: Buffer } {
   return { pem, keyId: ski };
 }
 
-/** Writes `text` to `path` atomically: a temporary file beside it, then a rename. */
-export function writeFileAtomic(path: string, text: string): void {
+/**
+ * Writes `text` to `path` atomically: a temporary file beside it, then a rename. `mode` 0o600
+ * for a file that holds keys.
+ */
+export function writeFileAtomic(path: string, text: string, mode = 0o644): void {
   const temp = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
   try {
-    writeFileSync(temp, text, { mode: 0o644 });
+    writeFileSync(temp, text, { mode });
     renameSync(temp, path);
   } catch (e) {
     try {
@@ -248,6 +283,104 @@ export function writeFileAtomic(path: string, text: string): void {
     }
     throw e;
   }
+}
+
+/** Makes a CA certificate with a fresh P-256 key, valid from `notBefore` to `notAfter`. */
+export function createCertificateAuthority(options: {
+  readonly name: string;
+  readonly notBefore: Date;
+  readonly notAfter: Date;
+}): CertificateAuthority {
+  const keys = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const ca = certificate({
+    subject: options.name,
+    issuer: options.name,
+    publicKey: keys.publicKey,
+    signer: keys.privateKey,
+    issuerKeyId: keyId(keys.publicKey.export({ type: 'spki', format: 'der' })),
+    notBefore: options.notBefore,
+    notAfter: options.notAfter,
+    extensions: [
+      extension(OID.basicConstraints, true, seq([bool(true)])),
+      extension(OID.keyUsage, true, keyUsage('ca')),
+    ],
+  });
+  return Object.freeze({
+    pem: ca.pem,
+    issuer: Object.freeze({ name: options.name, key: keys.privateKey, keyId: ca.keyId }),
+  });
+}
+
+/**
+ * Issues a server certificate for `hosts` with a fresh P-256 key: signed by `issuer`, or,
+ * without one, by its own key (self-signed; issuer and subject are the first host).
+ */
+export function issueServerCertificate(
+  options: IssueOptions & {
+    readonly notBefore: Date;
+    readonly notAfter: Date;
+    readonly issuer?: CertificateIssuer | undefined;
+  },
+): ServerCertificate {
+  const subject = options.hosts[0] ?? 'localhost';
+  const keys = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const issuer = options.issuer ?? {
+    name: subject,
+    key: keys.privateKey,
+    keyId: keyId(keys.publicKey.export({ type: 'spki', format: 'der' })),
+  };
+  const leaf = certificate({
+    subject,
+    issuer: issuer.name,
+    publicKey: keys.publicKey,
+    signer: issuer.key,
+    issuerKeyId: issuer.keyId,
+    notBefore: options.notBefore,
+    notAfter: options.notAfter,
+    extensions: [
+      extension(OID.basicConstraints, true, seq([])),
+      extension(OID.keyUsage, true, keyUsage('server')),
+      extension(OID.extKeyUsage, false, seq([oid(OID.serverAuth)])),
+      extension(OID.subjectAltName, false, subjectAltNames(options.hosts)),
+    ],
+  });
+  return Object.freeze({
+    key: keys.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    cert: leaf.pem,
+  });
+}
+
+/**
+ * TLS material from a CA and a server certificate it issued: the CA's fingerprint, the CA PEM
+ * written to `caPath` when given, and `issue` for more certificates under the same CA.
+ */
+export function tlsMaterialFrom(
+  ca: CertificateAuthority,
+  server: ServerCertificate,
+  options: {
+    readonly hosts: readonly string[];
+    readonly caPath?: string | undefined;
+    readonly notBefore: Date;
+    readonly notAfter: Date;
+  },
+): TlsMaterial {
+  if (options.caPath !== undefined) writeFileAtomic(options.caPath, ca.pem);
+  const { notBefore, notAfter } = options;
+  return Object.freeze({
+    caPem: ca.pem,
+    caPath: options.caPath,
+    cert: server.cert,
+    key: server.key,
+    caFingerprint256: new X509Certificate(ca.pem).fingerprint256,
+    hosts: Object.freeze([...options.hosts]),
+    issue: (o: IssueOptions) =>
+      issueServerCertificate({
+        hosts: o.hosts,
+        notBefore: o.notBefore ?? notBefore,
+        notAfter: o.notAfter ?? notAfter,
+        issuer: ca.issuer,
+      }),
+  });
 }
 
 /**
@@ -261,49 +394,11 @@ export function createTlsMaterial(options: CertificateAuthorityOptions): TlsMate
   const days = options.validityDays ?? 2;
   const notBefore = new Date(now - BACKDATE_MS);
   const notAfter = new Date(now + days * DAY_MS);
-  const caName = options.caName ?? 'relaycheck simulator CA';
-
-  const caKeys = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const serverKeys = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const caSpki = caKeys.publicKey.export({ type: 'spki', format: 'der' });
-
-  const ca = certificate({
-    subject: caName,
-    issuer: caName,
-    publicKey: caKeys.publicKey,
-    signer: caKeys.privateKey,
-    issuerKeyId: keyId(caSpki),
+  const ca = createCertificateAuthority({
+    name: options.caName ?? 'relaycheck simulator CA',
     notBefore,
     notAfter,
-    extensions: [
-      extension(OID.basicConstraints, true, seq([bool(true)])),
-      extension(OID.keyUsage, true, keyUsage('ca')),
-    ],
   });
-  const server = certificate({
-    subject: hosts[0] ?? 'localhost',
-    issuer: caName,
-    publicKey: serverKeys.publicKey,
-    signer: caKeys.privateKey,
-    issuerKeyId: ca.keyId,
-    notBefore,
-    notAfter,
-    extensions: [
-      extension(OID.basicConstraints, true, seq([])),
-      extension(OID.keyUsage, true, keyUsage('server')),
-      extension(OID.extKeyUsage, false, seq([oid(OID.serverAuth)])),
-      extension(OID.subjectAltName, false, subjectAltNames(hosts)),
-    ],
-  });
-
-  const key = serverKeys.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-  if (options.caPath !== undefined) writeFileAtomic(options.caPath, ca.pem);
-  return Object.freeze({
-    caPem: ca.pem,
-    caPath: options.caPath,
-    cert: server.pem,
-    key,
-    caFingerprint256: new X509Certificate(ca.pem).fingerprint256,
-    hosts: Object.freeze(hosts),
-  });
+  const server = issueServerCertificate({ hosts, notBefore, notAfter, issuer: ca.issuer });
+  return tlsMaterialFrom(ca, server, { hosts, caPath: options.caPath, notBefore, notAfter });
 }
