@@ -7,12 +7,13 @@ import { ENV_CASES } from './env';
 import { SAS_CASES } from './sas';
 import { IP_CASES } from './ip';
 import { SB_CASES } from './sb';
+import { HC_CASES } from './hc';
 
 export type { Area, Case, Level, Profile } from './types';
 export { AREAS } from './types';
 
 export const CATALOGUE: readonly Case[] = Object.freeze(
-  [...HS_CASES, ...ENV_CASES, ...SAS_CASES, ...IP_CASES, ...SB_CASES].sort((a, b) =>
+  [...HS_CASES, ...ENV_CASES, ...SAS_CASES, ...IP_CASES, ...SB_CASES, ...HC_CASES].sort((a, b) =>
     a.id.localeCompare(b.id),
   ),
 );

@@ -4,13 +4,17 @@ import type { Command } from 'commander';
 import type { ExitBox, Io } from '../main';
 import { integer, oneOf } from '../parse';
 
-const BENCHMARKS = ['crypto', 'servicebus'] as const;
+const BENCHMARKS = ['crypto', 'servicebus', 'hybrid', 'network'] as const;
 
 interface BenchOpts {
   rounds: number;
   ms: number;
   messages: number;
   held: number;
+  connections: number;
+  transfers: number;
+  pings: number;
+  seconds: number;
   json?: boolean;
 }
 
@@ -38,34 +42,75 @@ export function registerBench(program: Command, io: Io, _exit: ExitBox): void {
       integer(100, 1_000_000),
       100_000,
     )
+    .option(
+      '--connections <n>',
+      'hybrid, network: autocannon connections for the request-rate figures',
+      integer(1, 1024),
+      32,
+    )
+    .option(
+      '--transfers <n>',
+      'network: 1 MiB transfers per path and direction',
+      integer(1, 10_000),
+      100,
+    )
+    .option('--pings <n>', 'network: 64-byte round trips per path', integer(10, 1_000_000), 5000)
+    .option('--seconds <n>', 'network: seconds of autocannon on the back office', integer(1, 60), 5)
     .option('--json', 'print the figures as JSON')
     .addHelpText(
       'after',
       '\nFigures are medians of interleaved rounds; nothing passes or fails on time.\n' +
         '\nExamples:\n  $ npm run bench -- crypto\n  $ relaycheck bench crypto --rounds 3 --json\n' +
-        '  $ npm run bench -- servicebus\n',
+        '  $ npm run bench -- servicebus\n  $ npm run bench -- hybrid --rounds 3 --ms 2000\n' +
+        '  $ npm run bench -- network\n',
     )
     .action(async (name: (typeof BENCHMARKS)[number], opts: BenchOpts) => {
-      if (name === 'servicebus') {
-        // Loaded on demand: the SDK and the benchmarks stay out of every other command.
-        const { renderServiceBusBench, runServiceBusBench } =
-          await import('../../../suites/bench/servicebus');
-        const result = await runServiceBusBench({ messages: opts.messages, held: opts.held });
-        io.out(
-          opts.json === true
-            ? JSON.stringify(result, null, 2) + '\n'
-            : renderServiceBusBench(result),
-        );
-        return;
-      }
-      const { renderCryptoBench, runCryptoBench } = await import('../../../suites/bench/crypto');
-      const result = runCryptoBench({
+      const { result, text } = await runBenchmark(name, opts);
+      io.out(opts.json === true ? JSON.stringify(result, null, 2) + '\n' : text);
+    });
+}
+
+/**
+ * Runs one benchmark. Each is loaded on demand: the SDK, autocannon and the simulators stay
+ * out of every other command (and out of the simulator's own memory figure).
+ */
+async function runBenchmark(
+  name: (typeof BENCHMARKS)[number],
+  opts: BenchOpts,
+): Promise<{ result: unknown; text: string }> {
+  switch (name) {
+    case 'servicebus': {
+      const b = await import('../../../suites/bench/servicebus');
+      const result = await b.runServiceBusBench({ messages: opts.messages, held: opts.held });
+      return { result, text: b.renderServiceBusBench(result) };
+    }
+    case 'hybrid': {
+      const b = await import('../../../suites/bench/hybrid');
+      const result = await b.runHybridBench({
+        rounds: opts.rounds,
+        msPerRound: opts.ms,
+        connections: opts.connections,
+      });
+      return { result, text: b.renderHybridBench(result) };
+    }
+    case 'network': {
+      const b = await import('../../../suites/bench/network');
+      const result = await b.runNetworkBench({
+        transfers: opts.transfers,
+        pings: opts.pings,
+        seconds: opts.seconds,
+        connections: opts.connections,
+      });
+      return { result, text: b.renderNetworkBench(result) };
+    }
+    case 'crypto': {
+      const b = await import('../../../suites/bench/crypto');
+      const result = b.runCryptoBench({
         rounds: opts.rounds,
         msPerRound: opts.ms,
         hellosPerRound: 10_000,
       });
-      io.out(
-        opts.json === true ? JSON.stringify(result, null, 2) + '\n' : renderCryptoBench(result),
-      );
-    });
+      return { result, text: b.renderCryptoBench(result) };
+    }
+  }
 }

@@ -5,7 +5,6 @@
 // immediate refusal (400/413/503), or an abort reported on relay:hc:response-aborted.
 import { STATUS_CODES } from 'node:http';
 import { Readable, Writable } from 'node:stream';
-import { finished } from 'node:stream/promises';
 import type { Logger } from 'pino';
 import { HcError, type HcErrorCode } from './errors';
 import type { RefusedRequest } from './hc-assembler';
@@ -82,8 +81,10 @@ export class Exchange implements GateEntry {
   readonly #address: string | undefined;
   readonly #body: Buffer | undefined;
   readonly #size: number;
-  readonly #log: Logger;
-  readonly #abort = new AbortController();
+  #logger: Logger | undefined;
+  /** Made when the handler first reads req.signal (most never do): see #signal(). */
+  #abortController: AbortController | undefined;
+  #abortReason: HcError | undefined;
   #phase: Phase = 'new';
   #commit: Commit = 'none';
   #deadline: TimerHandle | undefined;
@@ -101,8 +102,9 @@ export class Exchange implements GateEntry {
   #mode: HcMode;
   #bytes = 0;
   #closeAfter: number | undefined;
-  readonly #done: Promise<void>;
-  #resolveDone: () => void = () => undefined;
+  /** Made on first read of `done` (nothing in the listener awaits it on the hot path). */
+  #done: Promise<void> | undefined;
+  #resolveDone: (() => void) | undefined;
 
   constructor(
     host: ExchangeHost,
@@ -121,14 +123,42 @@ export class Exchange implements GateEntry {
     this.#body = body;
     this.#size = size;
     this.#mode = origin.mode;
-    this.#log = host.logger.child({ requestId: excerpt(head.id), mode: origin.mode });
-    this.#done = new Promise((resolve) => {
-      this.#resolveDone = resolve;
+  }
+
+  /** The per-request child logger, made on first use (a child costs a serialisation). */
+  get #log(): Logger {
+    this.#logger ??= this.#host.logger.child({
+      requestId: excerpt(this.id),
+      mode: this.#origin.mode,
     });
+    return this.#logger;
+  }
+
+  /** req.signal: made on first read, already aborted if the request was. */
+  #signal(): AbortSignal {
+    if (this.#abortController === undefined) {
+      this.#abortController = new AbortController();
+      if (this.#abortReason !== undefined) this.#abortController.abort(this.#abortReason);
+    }
+    return this.#abortController.signal;
+  }
+
+  #abortSignal(reason: HcError): void {
+    this.#abortReason ??= reason;
+    this.#abortController?.abort(reason);
   }
 
   /** Resolves when the exchange reached its outcome (sent, refused or aborted). */
   get done(): Promise<void> {
+    if (this.#done === undefined) {
+      if (this.#phase === 'done') {
+        this.#done = Promise.resolve();
+      } else {
+        this.#done = new Promise((resolve) => {
+          this.#resolveDone = resolve;
+        });
+      }
+    }
     return this.#done;
   }
 
@@ -216,8 +246,11 @@ export class Exchange implements GateEntry {
         this.#final(cb);
       },
       destroy: (err, cb) => {
-        if (!this.#ownDestroy)
+        // autoDestroy lands here after every normal finish too: only a destroy before the
+        // response completed is the handler's failure (and only then is an Error made).
+        if (!this.#ownDestroy && this.#commit !== 'complete' && this.#commit !== 'aborted') {
           this.#handlerFailed(err ?? new Error('the response body was destroyed'));
+        }
         cb(null);
       },
     });
@@ -225,6 +258,7 @@ export class Exchange implements GateEntry {
     writable.on('error', () => undefined);
     this.#writable = writable;
 
+    const signal = (): AbortSignal => this.#signal();
     const req: HcRequest = Object.freeze({
       id: this.id,
       method: this.#method ?? 'GET',
@@ -233,7 +267,9 @@ export class Exchange implements GateEntry {
       body: request,
       size: this.#size,
       mode: this.#origin.mode,
-      signal: this.#abort.signal,
+      get signal() {
+        return signal();
+      },
     });
     const statusSet = (): boolean => this.#status !== undefined;
     const res: HcResponse = {
@@ -244,11 +280,16 @@ export class Exchange implements GateEntry {
       get statusSet() {
         return statusSet();
       },
-      send: async (code: number, data?: string | Uint8Array, headers?: HcHeaders) => {
-        this.#setStatus(code, undefined, headers);
-        writable.end(data);
-        await finished(writable);
-      },
+      send: (code: number, data?: string | Uint8Array, headers?: HcHeaders) =>
+        new Promise<void>((resolve, reject) => {
+          this.#setStatus(code, undefined, headers);
+          // end()'s callback runs at 'finish', or with the error if the body is destroyed
+          // first (lighter than stream.finished() on every response).
+          writable.end(data, (err?: Error | null) => {
+            if (err) reject(err);
+            else resolve();
+          });
+        }),
     };
     let result: unknown;
     try {
@@ -507,7 +548,9 @@ export class Exchange implements GateEntry {
       mode: this.#mode,
       bytes: this.#bytes,
     });
-    this.#log.debug({ status, bytes: this.#bytes, via: this.#mode }, 'response sent');
+    if (this.#host.logger.isLevelEnabled('debug')) {
+      this.#log.debug({ status, bytes: this.#bytes, via: this.#mode }, 'response sent');
+    }
     this.#finish();
   }
 
@@ -521,7 +564,7 @@ export class Exchange implements GateEntry {
       return;
     }
     if (this.#commit !== 'none') return;
-    this.#abort.abort(error);
+    this.#abortSignal(error);
     this.#destroyStreams();
     const code = error.http ?? 500;
     const body = Buffer.from(
@@ -589,7 +632,7 @@ export class Exchange implements GateEntry {
     if (this.#commit === 'complete' || this.#commit === 'aborted' || this.#phase === 'done') return;
     const wasStreaming = this.#commit === 'streaming';
     this.#commit = 'aborted';
-    this.#abort.abort(new HcError(code, 'the request was aborted'));
+    this.#abortSignal(new HcError(code, 'the request was aborted'));
     this.#destroyStreams();
     const ch = this.#stream ?? this.#opened;
     if (wasStreaming && ch !== undefined) ch.abort(closeCode, 'response aborted');
@@ -628,7 +671,7 @@ export class Exchange implements GateEntry {
     if (this.#origin.mode === 'rendezvous') this.#origin.channel.release(this, this.#closeAfter);
     if (this.#opened !== undefined) this.#opened.release(this, undefined);
     this.#host.finished(this);
-    this.#resolveDone();
+    this.#resolveDone?.();
   }
 }
 

@@ -4,6 +4,7 @@
 // renewal, keep-alive pings, half-open detection, reconnects with jitter), requests served
 // through the handler, typed refusals and faults as events, and a clean close().
 import { randomUUID } from 'node:crypto';
+import { isIP } from 'node:net';
 import { EventEmitter } from 'node:events';
 import pino, { type Logger } from 'pino';
 import { createSasToken } from '../protocol/sas';
@@ -24,7 +25,7 @@ import { ConcurrencyGate } from './hc-gate';
 import type { HcHandler } from './hc-handler';
 import { RendezvousChannel, type RendezvousHost } from './hc-rendezvous';
 import { systemScheduler, type RandomSource, type Scheduler, type TimerHandle } from './scheduler';
-import { CLOSE, type HcSocket, type SocketFactory } from './socket';
+import { CLOSE, type DialTarget, type HcSocket, type SocketFactory } from './socket';
 import { wsSocketFactory } from './ws-socket';
 
 /** Paths a pino logger given to the listener should redact (the listener never logs them). */
@@ -292,9 +293,9 @@ export class HybridListener extends EventEmitter<HcListenerEvents> {
     }
     const useQuery = this.config.tokenPlacement === 'query' || !this.#sockets.canSetHeaders;
     const logical = listenUrl(this.config, useQuery ? token : undefined);
-    let dialUrl: string;
+    let target: DialTarget;
     try {
-      dialUrl = this.#mapUrl(logical, 'control');
+      target = this.#mapUrl(logical, 'control');
     } catch (e) {
       this.#fail(
         isHcError(e)
@@ -306,7 +307,10 @@ export class HybridListener extends EventEmitter<HcListenerEvents> {
     this.#events.publish('relay:hc:connecting', { attempt: n, url: sanitizeUrl(logical) });
     const log = this.#logger.child({ connection: n });
     log.debug({ url: sanitizeUrl(logical) }, 'connecting');
-    const headers: Record<string, string> = useQuery ? {} : { ServiceBusAuthorization: token };
+    const headers: Record<string, string> = {
+      ...target.headers,
+      ...(useQuery ? {} : { ServiceBusAuthorization: token }),
+    };
 
     const assembler = new RequestAssembler(this.config.maxRequestBytes, {
       request: (item) => {
@@ -327,7 +331,12 @@ export class HybridListener extends EventEmitter<HcListenerEvents> {
     const current = (): ControlConnection | undefined =>
       ref.conn !== undefined && this.#control === ref.conn ? ref.conn : undefined;
     const socket = this.#sockets.open(
-      { url: dialUrl, headers, maxMessageBytes: this.#maxMessageBytes },
+      {
+        url: target.url,
+        headers,
+        maxMessageBytes: this.#maxMessageBytes,
+        ...(target.servername !== undefined ? { servername: target.servername } : {}),
+      },
       {
         onOpen: () => {
           const c = current();
@@ -639,14 +648,14 @@ export class HybridListener extends EventEmitter<HcListenerEvents> {
   }
 
   #openNotice(address: string, id: string | undefined): void {
-    let url: string;
+    let target: DialTarget;
     try {
-      url = this.#rendezvousUrl(address);
+      target = this.#rendezvousUrl(address);
     } catch (e) {
       this.#fault(isHcError(e) ? e : addressError('refused by the dial policy'), id);
       return;
     }
-    const ch = new RendezvousChannel(this.#rendezvousHost, url, {
+    const ch = new RendezvousChannel(this.#rendezvousHost, target, {
       requestId: id,
       bound: undefined,
     });
@@ -656,9 +665,9 @@ export class HybridListener extends EventEmitter<HcListenerEvents> {
   #rejectAccept(id: string, address: string): void {
     if (this.#state === 'closing') return;
     const status = 501;
-    let url: string;
+    let target: DialTarget;
     try {
-      url = this.#rendezvousUrl(
+      target = this.#rendezvousUrl(
         rejectUrl(address, status, 'this relay serves HTTP requests only'),
         'reject',
       );
@@ -668,7 +677,12 @@ export class HybridListener extends EventEmitter<HcListenerEvents> {
     }
     let answered: number | undefined;
     const socket = this.#sockets.open(
-      { url, headers: {}, maxMessageBytes: CONTROL_HEADER_LIMIT },
+      {
+        url: target.url,
+        headers: target.headers,
+        maxMessageBytes: CONTROL_HEADER_LIMIT,
+        ...(target.servername !== undefined ? { servername: target.servername } : {}),
+      },
       {
         onOpen: () => {
           // The service should refuse (410); an open socket is closed at once.
@@ -696,7 +710,7 @@ export class HybridListener extends EventEmitter<HcListenerEvents> {
   }
 
   /** Checks a rendezvous address from the service and maps it for dialling. */
-  #rendezvousUrl(address: string, purpose: DialPurpose = 'rendezvous'): string {
+  #rendezvousUrl(address: string, purpose: DialPurpose = 'rendezvous'): DialTarget {
     let url: URL;
     try {
       url = new URL(address);
@@ -721,14 +735,16 @@ export class HybridListener extends EventEmitter<HcListenerEvents> {
     return this.#mapUrl(url.toString(), purpose);
   }
 
-  #mapUrl(logical: string, purpose: DialPurpose): string {
-    if (this.#dial === undefined) return logical;
+  #mapUrl(logical: string, purpose: DialPurpose): DialTarget {
+    if (this.#dial === undefined) return { url: logical, headers: {} };
+    let mapped: URL;
     try {
-      return this.#dial(new URL(logical), purpose).toString();
+      mapped = this.#dial(new URL(logical), purpose);
     } catch (e) {
       if (isHcError(e)) throw e;
       throw addressError(`the dial policy refused the ${purpose} address`);
     }
+    return dialTarget(new URL(logical), mapped);
   }
 
   #sendOnControl(
@@ -791,8 +807,8 @@ export class HybridListener extends EventEmitter<HcListenerEvents> {
       gate: this.#gate,
       sendOnControl: (frame, body, connection) => this.#sendOnControl(frame, body, connection),
       rendezvousFor: (exchange, address): ResponseChannel => {
-        const url = this.#rendezvousUrl(address);
-        const ch = new RendezvousChannel(this.#rendezvousHost, url, {
+        const target = this.#rendezvousUrl(address);
+        const ch = new RendezvousChannel(this.#rendezvousHost, target, {
           requestId: exchange.id,
           bound: exchange,
         });
@@ -857,6 +873,24 @@ export function createHybridListener(
   deps: HcListenerDeps,
 ): HybridListener {
   return new HybridListener(config, deps);
+}
+
+/**
+ * The socket target for a logical URL the dial policy mapped to `mapped`. When the authority
+ * changed (an endpoint map to a loopback port, a proxy), the service must still see its own
+ * name: the Host header keeps the logical authority and TLS verifies the logical host name
+ * (SNI). Otherwise the service would build its rendezvous addresses on the mapped address,
+ * which the relay then refuses as outside the namespace.
+ */
+export function dialTarget(logical: URL, mapped: URL): DialTarget {
+  const url = mapped.toString();
+  if (mapped.host === logical.host) return { url, headers: {} };
+  const name = logical.hostname.replace(/^\[(.*)\]$/, '$1');
+  return {
+    url,
+    headers: { Host: logical.host },
+    ...(isIP(name) === 0 ? { servername: name } : {}),
+  };
 }
 
 function bodyOf(item: AssembledRequest): Buffer | undefined {

@@ -1,8 +1,8 @@
 // One rendezvous WebSocket (`sb-hc-action=request`). In: an address from the service, dialled
-// as given (after the dial policy), and the messages the service sends on it. Out: requests
-// handed to the listener one at a time (a rendezvous socket carries one sender's requests in
-// order), the responses' frames, and a close: after the last response when idle for
-// rendezvousIdleMs (0: at once), after a refusal that must close it, or on abort.
+// as given (after the dial policy, with the logical Host kept), and the messages the service
+// sends on it. Out: requests handed to the listener one at a time (a rendezvous socket carries
+// one sender's requests in order), the responses' frames, and a close: after the last response
+// when idle for rendezvousIdleMs (0: at once), after a refusal that must close it, or on abort.
 import type { Logger } from 'pino';
 import { HcError } from './errors';
 import { RequestAssembler, type AssembledRequest } from './hc-assembler';
@@ -11,7 +11,7 @@ import type { HcEventPublisher } from './hc-events';
 import type { Exchange, ResponseChannel } from './hc-exchange';
 import { excerpt } from './hc-frames';
 import type { Scheduler, TimerHandle } from './scheduler';
-import { CLOSE, type HcSocket, type SocketFactory } from './socket';
+import { CLOSE, type DialTarget, type HcSocket, type SocketFactory } from './socket';
 
 /** What a rendezvous channel needs from the listener. */
 export interface RendezvousHost {
@@ -63,7 +63,7 @@ export class RendezvousChannel implements ResponseChannel {
   readonly #closed: Promise<void>;
   #resolveClosed: () => void = () => undefined;
 
-  constructor(host: RendezvousHost, dialUrl: string, options: RendezvousOptions) {
+  constructor(host: RendezvousHost, target: DialTarget, options: RendezvousOptions) {
     this.#host = host;
     this.#requestId = options.requestId;
     this.#bound = options.bound;
@@ -103,7 +103,12 @@ export class RendezvousChannel implements ResponseChannel {
       this.#socket.terminate();
     }, host.config.handshakeTimeoutMs);
     this.#socket = host.sockets.open(
-      { url: dialUrl, headers: {}, maxMessageBytes: host.maxMessageBytes },
+      {
+        url: target.url,
+        headers: target.headers,
+        maxMessageBytes: host.maxMessageBytes,
+        ...(target.servername !== undefined ? { servername: target.servername } : {}),
+      },
       {
         onOpen: () => {
           this.#onOpen();

@@ -7,6 +7,7 @@ export {
   isRetryable,
   listenerConfig,
   sameService,
+  dialTarget,
   HC_LOG_REDACT,
   type DialPurpose,
   type HcListenerDeps,
@@ -35,6 +36,7 @@ export {
 } from './browser-socket';
 export {
   CLOSE,
+  type DialTarget,
   type HcSocket,
   type SocketFactory,
   type SocketHandlers,

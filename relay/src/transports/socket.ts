@@ -28,6 +28,22 @@ export interface SocketOptions {
   readonly headers: Readonly<Record<string, string>>;
   /** The largest message accepted; a larger one closes the socket with 1009. */
   readonly maxMessageBytes: number;
+  /**
+   * The name to verify the server's TLS certificate against (SNI) when the dial policy sent
+   * the socket to another address than the logical one (default: the host of `url`).
+   */
+  readonly servername?: string;
+}
+
+/**
+ * Where a socket is dialled: the URL, plus (when the dial policy mapped a logical address
+ * elsewhere) the logical `Host` header and TLS server name, so the service still sees its own
+ * name through an endpoint map or a TCP proxy.
+ */
+export interface DialTarget {
+  readonly url: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly servername?: string;
 }
 
 /** One WebSocket, client side. */

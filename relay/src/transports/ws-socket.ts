@@ -1,7 +1,8 @@
 // The `ws` 8 adapter of the listener's socket interface (socket.ts): the production transport.
-// In: a ws WebSocket constructor (injectable), a URL, headers (ServiceBusAuthorization) and a
-// message size bound. Out: an HcSocket with real pings, binary fragments (fin) and send
-// callbacks as back-pressure; an HTTP refusal of the handshake is reported with its status.
+// In: a ws WebSocket constructor (injectable), a URL, headers (ServiceBusAuthorization, the
+// logical Host when the URL was mapped), the TLS server name and a message size bound. Out:
+// an HcSocket with real pings, binary fragments (fin) and send callbacks as back-pressure; an
+// HTTP refusal of the handshake is reported with its status.
 import WebSocket from 'ws';
 import {
   CLOSE,
@@ -36,6 +37,8 @@ function openWsSocket(
       maxPayload: options.maxMessageBytes,
       perMessageDeflate: false,
       followRedirects: false,
+      // ws hands this to tls.connect (SNI and the certificate check).
+      ...(options.servername !== undefined ? { servername: options.servername } : {}),
     });
   } catch (e) {
     // Reported like any failed connection, and never synchronously from open().
