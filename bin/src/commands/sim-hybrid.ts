@@ -6,13 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { Command } from 'commander';
-import {
-  parseHybridConfig,
-  SimHybridError,
-  startHybridSimulator,
-  type HybridSimulator,
-} from '../../../simulator/src/cloud/hybrid';
-import { defaultHybridConfig } from '../../../simulator/src/cloud/hybrid/defaults';
+import type { HybridSimulator } from '../../../simulator/src/cloud/hybrid';
 import { loadJsonConfig, untilStopped } from '../config-file';
 import type { Io } from '../main';
 import { integer } from '../parse';
@@ -155,6 +149,10 @@ export function registerSimHybrid(sim: Command, io: Io): void {
     )
     .action(async (opts: SimHybridOpts) => {
       const started = performance.now();
+      // Loaded here, not at the top: each simulator's process holds only its own modules.
+      const { parseHybridConfig, SimHybridError, startHybridSimulator } =
+        await import('../../../simulator/src/cloud/hybrid');
+      const { defaultHybridConfig } = await import('../../../simulator/src/cloud/hybrid/defaults');
       const input =
         opts.config !== undefined
           ? await loadJsonConfig(

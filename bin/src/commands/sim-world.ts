@@ -8,12 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Command } from 'commander';
-import {
-  parseWorldConfig,
-  SimWorldError,
-  startWorld,
-  type World,
-} from '../../../simulator/src/world';
+import type { World } from '../../../simulator/src/world';
 import { loadJsonConfig, untilStopped } from '../config-file';
 import type { Io } from '../main';
 import { integer } from '../parse';
@@ -86,6 +81,9 @@ export function registerSimWorld(sim: Command, io: Io): void {
     )
     .action(async (opts: SimWorldOpts) => {
       const started = performance.now();
+      // Loaded here, not at the top: the other commands never carry the whole simulator.
+      const { parseWorldConfig, SimWorldError, startWorld } =
+        await import('../../../simulator/src/world');
       const input =
         opts.config === undefined
           ? {}

@@ -5,15 +5,7 @@
 // or one JSON line), then it serves until SIGINT or SIGTERM and closes cleanly.
 import { performance } from 'node:perf_hooks';
 import type { Command } from 'commander';
-import {
-  defaultNamespaceConfig,
-  generateKey,
-  parseNamespaceConfig,
-  SimServiceBusError,
-  startServiceBusSimulator,
-  type ServiceBusSimulator,
-} from '../../../simulator/src/cloud/servicebus';
-import { startControlApi } from '../../../simulator/src/cloud/servicebus/control';
+import type { ServiceBusSimulator } from '../../../simulator/src/cloud/servicebus';
 import { loadJsonConfig, untilStopped } from '../config-file';
 import type { ExitBox, Io } from '../main';
 import { registerSimHybrid } from './sim-hybrid';
@@ -101,6 +93,15 @@ export function registerSim(program: Command, io: Io, _exit: ExitBox): void {
     )
     .action(async (opts: SimOpts) => {
       const started = performance.now();
+      // Loaded here, not at the top: each simulator's process holds only its own modules.
+      const {
+        defaultNamespaceConfig,
+        generateKey,
+        parseNamespaceConfig,
+        SimServiceBusError,
+        startServiceBusSimulator,
+      } = await import('../../../simulator/src/cloud/servicebus');
+      const { startControlApi } = await import('../../../simulator/src/cloud/servicebus/control');
       const config =
         opts.config !== undefined
           ? parseNamespaceConfig(
