@@ -1,14 +1,11 @@
 // `relaycheck sim servicebus` as a user runs it: a child process that prints its endpoints,
 // a connection string the unmodified SDK uses as printed, and a clean stop on SIGTERM.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import t from 'tap';
+import { startSim } from './lib/spawn-sim';
 import { ServiceBusClient } from '@azure/service-bus';
-
-const BIN = join(__dirname, '..', 'relaycheck.js');
 
 interface Ready {
   readonly namespace: string;
@@ -18,21 +15,7 @@ interface Ready {
 }
 
 function start(args: string[]) {
-  const child = spawn(process.execPath, [BIN, 'sim', 'servicebus', ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-  const ready = new Promise<Ready>((resolve, reject) => {
-    createInterface({ input: child.stdout }).once('line', (line) => {
-      resolve(JSON.parse(line) as Ready);
-    });
-    void exited.then((code) => {
-      reject(new Error(`exited with ${String(code)}: ${stderr}`));
-    });
-  });
-  return { child, ready, exited, stderr: () => stderr };
+  return startSim<Ready>(['servicebus', ...args]);
 }
 
 void t.test('prints connection strings the SDK uses as printed, and stops cleanly', async (t) => {

@@ -2,16 +2,13 @@
 // Connection, a listener URI and a sender URL with tokens that work as printed (a plain `ws`
 // listener trusting only the printed CA serves a request an HTTPS sender makes with the
 // printed Send token), refuses bad configs with exit code 2, and stops cleanly on SIGTERM.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import t from 'tap';
+import { startSim } from './lib/spawn-sim';
 import WebSocket from 'ws';
-
-const BIN = join(__dirname, '..', 'relaycheck.js');
 
 interface View {
   readonly path: string;
@@ -30,23 +27,7 @@ interface Ready {
 }
 
 function start(args: string[]) {
-  const child = spawn(process.execPath, [BIN, 'sim', 'hybrid', ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-  const ready = new Promise<Ready>((resolve, reject) => {
-    createInterface({ input: child.stdout }).once('line', (line) => {
-      resolve(JSON.parse(line) as Ready);
-    });
-    void exited.then((code) => {
-      reject(new Error(`exited with ${String(code)}: ${stderr}`));
-    });
-  });
-  // A start that is meant to fail is never awaited for `ready`: its rejection is expected.
-  ready.catch(() => undefined);
-  return { child, ready, exited, stderr: () => stderr };
+  return startSim<Ready>(['hybrid', ...args]);
 }
 
 /** One HTTPS request trusting only `ca`; resolves with the status and the body. */

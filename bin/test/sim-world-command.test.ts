@@ -2,16 +2,13 @@
 // relay config; a client that knows only that config (logical host, key, endpoint map)
 // reaches the Service Bus namespace through the network model's proxy for logical port
 // 5672, and the back office answers; bad configs exit 2; SIGTERM stops everything.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import t from 'tap';
+import { startSim } from './lib/spawn-sim';
 import { ServiceBusClient } from '@azure/service-bus';
 import type { WorldRelayConfig } from '../../simulator/src/world';
-
-const BIN = join(__dirname, '..', 'relaycheck.js');
 
 interface Ready {
   readonly relayConfigPath: string;
@@ -19,23 +16,7 @@ interface Ready {
 }
 
 function start(args: string[]) {
-  const child = spawn(process.execPath, [BIN, 'sim', ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-  const ready = new Promise<Ready>((resolve, reject) => {
-    createInterface({ input: child.stdout }).once('line', (line) => {
-      resolve(JSON.parse(line) as Ready);
-    });
-    void exited.then((code) => {
-      reject(new Error(`exited with ${String(code)}: ${stderr}`));
-    });
-  });
-  // A start that is meant to fail is never awaited for `ready`: its rejection is expected.
-  ready.catch(() => undefined);
-  return { child, ready, exited, stderr: () => stderr };
+  return startSim<Ready>(args);
 }
 
 void t.test('starts the world and prints a relay config a client can use as is', async (t) => {

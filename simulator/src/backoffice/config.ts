@@ -7,6 +7,7 @@ import { isLoopbackHost } from '../control/json-http';
 import { SimBackOfficeError } from './errors';
 import { faultRuleSchema } from './faults';
 import { FORM_TYPE_PATTERN, formTypeFolders } from './form-types';
+import { deepFreeze } from '../util/deep-freeze';
 
 /** The services, in the order they start. Each is its own HTTP server. */
 export const SERVICE_NAMES = [
@@ -210,14 +211,6 @@ function formatPath(path: readonly PropertyKey[]): string {
   for (const p of path)
     out += typeof p === 'number' ? `[${String(p)}]` : `${out === '' ? '' : '.'}${String(p)}`;
   return out === '' ? '(top level)' : out;
-}
-
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    for (const v of Object.values(value)) deepFreeze(v);
-    Object.freeze(value);
-  }
-  return value;
 }
 
 /** Validates `input`, fills defaults and freezes. Throws SIM_E_BO_CONFIG with the path. */

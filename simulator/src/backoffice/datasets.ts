@@ -13,6 +13,7 @@ import {
   type ReferenceScheme,
 } from './references';
 import { Rng } from './prng';
+import { deepFreeze } from '../util/deep-freeze';
 
 export const COUNCIL = Object.freeze({
   name: 'Borsetshire District Council',
@@ -470,14 +471,6 @@ function dataSet<T extends { readonly reference: string }>(
     get: (reference: string) => index.get(reference),
     has: (reference: string) => index.has(reference),
   });
-}
-
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    for (const v of Object.values(value)) deepFreeze(v);
-    Object.freeze(value);
-  }
-  return value;
 }
 
 // ---------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ import { isHostName, normaliseName } from './dns';
 import { SimNetError } from './errors';
 import { faultSchema, parseFault, type Fault } from './faults';
 import { compileRuleset, rulesetSchema } from './firewall';
+import { deepFreeze } from '../util/deep-freeze';
 
 const port = z.int().min(1).max(65535);
 
@@ -72,14 +73,6 @@ export interface NetworkConfig extends Omit<Parsed, 'faults'> {
 
 function pathText(path: readonly PropertyKey[]): string {
   return path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('');
-}
-
-function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
-    for (const v of Object.values(value)) deepFreeze(v);
-    Object.freeze(value);
-  }
-  return value;
 }
 
 function configError(path: string, message: string): SimNetError {

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import type { SasRight, SasRule } from '../../../../relay/src/protocol/sas';
 import { SimHybridError } from './errors';
+import { deepFreeze } from '../../util/deep-freeze';
 
 const NAMESPACE = /^[A-Za-z][A-Za-z0-9-]{4,48}[A-Za-z0-9]$/;
 /** A Hybrid Connection name: one path segment (a suffix after it is passed to the listener). */
@@ -92,14 +93,6 @@ function formatPath(path: readonly PropertyKey[]): string {
 function configError(path: readonly PropertyKey[], message: string): SimHybridError {
   const where = formatPath(path);
   return new SimHybridError('SIM_E_HC_CONFIG', `${where}: ${message}`, { path: where });
-}
-
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    for (const v of Object.values(value)) deepFreeze(v);
-    Object.freeze(value);
-  }
-  return value;
 }
 
 /** Validates `input`, fills defaults and freezes. Throws SIM_E_HC_CONFIG with the path. */

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import type { SasRight, SasRule } from '../../../../relay/src/protocol/sas';
 import { SimServiceBusError } from './engine/errors';
+import { deepFreeze } from '../../util/deep-freeze';
 
 /** Profile limits: the largest message each accepts (Azure: Standard 256 KB, Premium 100 MB). */
 export const PROFILE_MAX_MESSAGE_BYTES = Object.freeze({
@@ -136,14 +137,6 @@ function formatPath(path: readonly PropertyKey[]): string {
   for (const p of path)
     out += typeof p === 'number' ? `[${p}]` : `${out === '' ? '' : '.'}${String(p)}`;
   return out === '' ? '(top level)' : out;
-}
-
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    for (const v of Object.values(value)) deepFreeze(v);
-    Object.freeze(value);
-  }
-  return value;
 }
 
 /** Validates `input`, fills defaults and freezes. Throws SIM_E_SB_CONFIG with the path. */
