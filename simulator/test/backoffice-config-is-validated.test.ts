@@ -49,7 +49,7 @@ void t.test('every invalid field is refused with its path', (t) => {
   refusal(t, { seed: '' }, /^seed$/);
   refusal(t, { asOf: '2025-02-30' }, /^asOf$/);
   refusal(t, { host: '0.0.0.0' }, /^host$/);
-  refusal(t, { host: '10.0.0.1' }, /^host$/);
+  refusal(t, { host: '192.0.2.1' }, /^host$/);
   refusal(t, { services: { 'council-tax': { port: 70000 } } }, /^services\.council-tax\.port$/);
   refusal(t, { services: { mainframe: {} } }, /^services$/);
   refusal(t, { data: { councilTaxAccounts: 0 } }, /^data\.councilTaxAccounts$/);

@@ -258,7 +258,7 @@ void t.test('malformed rules are refused with a typed error that names the rule'
       /rules\[0\]\.destination.*51\.140\.146\.48\/29/,
     ],
     [
-      { rules: [{ verdict: 'accept', destination: '::ffff:10.0.0.0/104', ports: 443 }] },
+      { rules: [{ verdict: 'accept', destination: '::ffff:192.0.2.0/120', ports: 443 }] },
       'SIM_E_NET_CIDR',
       /IPv4-mapped/,
     ],
