@@ -7,7 +7,6 @@
 // the `id` option throws (a ReferenceError on `listenUri`), and a WebSocket sender crashes
 // the listener (a ReferenceError on `Extensions`), so WebSocket accept and reject cannot be
 // used with it at all.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import t from 'tap';
 import {
@@ -19,6 +18,7 @@ import {
   startHybridSimulator,
   testHybridConfig,
 } from '../src/cloud/hybrid';
+import { runScriptChild, type ScriptChild } from '../../suites/lib/script-child';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -51,62 +51,8 @@ server.on('error', (e) => console.error('LISTENER ERROR ' + (e && e.message)));
 server.listen();
 `;
 
-interface Child {
-  readonly process: ChildProcess;
-  readonly stdout: () => string;
-  readonly stderr: () => string;
-  readonly exited: Promise<number | null>;
-  /** Resolves when stdout contains `text`. */
-  waitFor(text: string): Promise<void>;
-}
-
-function runChild(t: tap.Test, env: Record<string, string>): Child {
-  const child = spawn(process.execPath, ['-e', CHILD], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  const waiters: { text: string; resolve: () => void }[] = [];
-  child.stdout.on('data', (c: Buffer) => {
-    out += c.toString();
-    for (const w of [...waiters]) {
-      if (out.includes(w.text)) {
-        waiters.splice(waiters.indexOf(w), 1);
-        w.resolve();
-      }
-    }
-  });
-  child.stderr.on('data', (c: Buffer) => {
-    err += c.toString();
-  });
-  const exited = new Promise<number | null>((resolve) => {
-    child.once('exit', (code) => {
-      resolve(code);
-    });
-  });
-  t.teardown(() => {
-    if (child.exitCode === null && child.pid !== undefined) process.kill(child.pid);
-    return exited;
-  });
-  return {
-    process: child,
-    stdout: () => out,
-    stderr: () => err,
-    exited,
-    waitFor: (text) =>
-      new Promise<void>((resolve, reject) => {
-        if (out.includes(text)) {
-          resolve();
-          return;
-        }
-        waiters.push({ text, resolve });
-        void exited.then(() => {
-          reject(new Error(`the child exited before printing ${text}: ${err.slice(0, 500)}`));
-        });
-      }),
-  };
+function runChild(t: tap.Test, env: Record<string, string>): ScriptChild {
+  return runScriptChild(t, CHILD, env, ROOT);
 }
 
 async function setup(t: tap.Test) {

@@ -66,7 +66,7 @@ void t.test('a non-loopback listener, dial target or control API is refused at t
   refusal(t, base({ listenHost: 'localhost' }), 'SIM_E_NET_NOT_LOOPBACK', /literal loopback/);
   refusal(t, target('51.140.146.50'), 'SIM_E_NET_NOT_LOOPBACK', /target\.host.*51\.140\.146\.50/);
   refusal(t, target('198.51.100.3'), 'SIM_E_NET_NOT_LOOPBACK', /target\.host/);
-  refusal(t, target('198.18.0.1'), 'SIM_E_NET_NOT_LOOPBACK', /target\.host/);
+  refusal(t, target('203.0.113.1'), 'SIM_E_NET_NOT_LOOPBACK', /target\.host/);
   refusal(t, target('example.com'), 'SIM_E_NET_NOT_LOOPBACK', /target\.host/);
   refusal(
     t,

@@ -11,12 +11,12 @@
 //   - its reject path (undefined `WebSocketClient`, parameters without the `sb-hc-` prefix)
 //     is unreachable because of the accept crash, so it cannot be exercised at all;
 //   - over wss:// to an IP address it sets the TLS server name to that IP (Node DEP0123).
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { HandshakeRefused, openQueue } from '../../simulator/src/cloud/hybrid';
 import { kase } from '../lib/case';
 import { KIB, SIM_CHANNELS, startHarness, type Harness } from './lib/hc';
+import { runScriptChild, type ScriptChild } from '../lib/script-child';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -61,65 +61,8 @@ function pattern(n: number): Buffer {
 
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
-interface Child {
-  /** Stops the child by its PID and waits for it to exit. */
-  stop(): Promise<void>;
-  readonly stdout: () => string;
-  readonly stderr: () => string;
-  readonly exited: Promise<number | null>;
-  waitFor(text: string): Promise<void>;
-}
-
-function runChild(t: tap.Test, env: Record<string, string>): Child {
-  const child = spawn(process.execPath, ['-e', CHILD], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  const waiters: { text: string; resolve: () => void }[] = [];
-  child.stdout.on('data', (c: Buffer) => {
-    out += c.toString();
-    for (const w of [...waiters]) {
-      if (out.includes(w.text)) {
-        waiters.splice(waiters.indexOf(w), 1);
-        w.resolve();
-      }
-    }
-  });
-  child.stderr.on('data', (c: Buffer) => {
-    err += c.toString();
-  });
-  const exited = new Promise<number | null>((resolve) => {
-    child.once('exit', (code) => {
-      resolve(code);
-    });
-  });
-  const stop = async (): Promise<void> => {
-    if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
-      process.kill(child.pid);
-    }
-    await exited;
-  };
-  t.teardown(stop);
-  return {
-    stop,
-    stdout: () => out,
-    stderr: () => err,
-    exited,
-    waitFor: (text) =>
-      new Promise<void>((resolve, reject) => {
-        if (out.includes(text)) {
-          resolve();
-          return;
-        }
-        waiters.push({ text, resolve });
-        void exited.then(() => {
-          reject(new Error(`the child exited before printing ${text}: ${err.slice(0, 500)}`));
-        });
-      }),
-  };
+function runChild(t: tap.Test, env: Record<string, string>): ScriptChild {
+  return runScriptChild(t, CHILD, env, ROOT);
 }
 
 /** Small and large requests and responses through a running hyco-https child. */

@@ -10,6 +10,7 @@ import type { HybridListenerKind } from './context';
 import type { HybridEndpoint } from './endpoint';
 import { SimHybridError } from './errors';
 import { HC_CHANNELS, type HcEvents } from './events';
+import { closeServer } from '../../util/close-server';
 
 export interface HybridServerSpec {
   readonly kind: HybridListenerKind;
@@ -121,20 +122,6 @@ export class HybridServers {
   async close(): Promise<void> {
     for (const s of this.#sockets) s.destroy();
     this.#sockets.clear();
-    await Promise.all(
-      this.#servers.map(
-        (server) =>
-          new Promise<void>((resolve) => {
-            if (!server.listening) {
-              resolve();
-              return;
-            }
-            server.close(() => {
-              resolve();
-            });
-            server.closeAllConnections();
-          }),
-      ),
-    );
+    await Promise.all(this.#servers.map((server) => closeServer(server)));
   }
 }

@@ -13,6 +13,7 @@ import {
 import type { Duplex } from 'node:stream';
 import { createServer as createTlsServer, TLSSocket } from 'node:tls';
 import { createWebSocketStream, WebSocketServer } from 'ws';
+import { closeServer } from '../../../util/close-server';
 
 export type ListenerKind = 'plain' | 'tls' | 'websocket';
 
@@ -175,21 +176,7 @@ export class Listeners {
     }
     for (const s of this.#streams) s.destroy();
     this.#streams.clear();
-    await Promise.all(
-      this.#servers.map(
-        (server) =>
-          new Promise<void>((resolve) => {
-            if (!server.listening) {
-              resolve();
-              return;
-            }
-            server.close(() => {
-              resolve();
-            });
-            (server as Server & { closeAllConnections?: () => void }).closeAllConnections?.();
-          }),
-      ),
-    );
+    await Promise.all(this.#servers.map((server) => closeServer(server)));
     await Promise.all(
       this.#wss.map(
         (wss) =>
