@@ -203,6 +203,7 @@ void t.test('defaultNamespaceConfig', async (t) => {
       c.queues.map((q) => [q.name, q.requiresSession]),
       [
         ['handshake', false],
+        ['handshake-replies', true],
         ['requests', false],
         ['replies', true],
       ],

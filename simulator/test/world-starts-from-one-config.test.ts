@@ -4,7 +4,7 @@
 // loopback port that stands for it; the same seed gives the same addresses and the same
 // back-office bytes; parts can be left out; bad input gets the right typed error.
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +17,7 @@ const KEYS = (): WorldKeys => ({
   rootManageKey: randomBytes(32).toString('base64'),
   relayKey: randomBytes(32).toString('base64'),
   tenantKey: randomBytes(32).toString('base64'),
+  handshakeKey: randomBytes(32),
 });
 
 async function world(t: tap.Test, input: unknown): Promise<World> {
@@ -112,6 +113,58 @@ void t.test('the same seed gives the same addresses and the same back-office byt
   t.match(xa, /^<\?xml/);
   t.equal(xa, xb, 'byte-identical XML for the same account');
 });
+
+void t.test('writes relay.json in the relay format and keeps network-map.json live', async (t) => {
+  const w = await world(t, { seed: 3 });
+  const path = w.relayFilePath;
+  const mapPath = w.networkMapPath;
+  if (path === undefined || mapPath === undefined) throw new Error('no relay.json or map');
+  t.equal(statSync(path).mode & 0o777, 0o600, 'relay.json holds keys: 0600');
+  const file = JSON.parse(readFileSync(path, 'utf8')) as {
+    tenant: { id: string; keys: { kid: string; secret: string }[] };
+    serviceBus: { host: string; keyName: string; entities: Record<string, string> };
+    hybrid: { host: string; paths: string[] };
+    egress: { ports: number[]; networkMapFile: string };
+    tls: { caFile?: string };
+  };
+  t.equal(file.tenant.id, 'council-42');
+  t.equal(Buffer.from(file.tenant.keys[0]?.secret ?? '', 'base64').length, 32, 'a 32-byte K');
+  t.equal(file.serviceBus.keyName, 'relay');
+  t.same(Object.values(file.serviceBus.entities).sort(), [
+    'handshake',
+    'handshake-replies',
+    'replies',
+    'requests',
+  ]);
+  t.notOk(file.egress.ports.includes(5672), 'production profile: no plain AMQP port');
+  t.notOk(file.egress.ports.includes(80), 'port 80 never carries council data');
+  t.equal(file.egress.networkMapFile, mapPath);
+  t.equal(file.tls.caFile, w.caPath);
+
+  const read = (): { hosts: { name: string; addresses: string[] }[] } =>
+    JSON.parse(readFileSync(mapPath, 'utf8')) as { hosts: { name: string; addresses: string[] }[] };
+  const before = read().hosts.find((h) => h.name === file.serviceBus.host)?.addresses ?? [];
+  t.equal(before.length, 1, 'the map answers the Service Bus host');
+  const model = w.network;
+  if (model === undefined) throw new Error('no network model');
+  model.dns.move(file.serviceBus.host);
+  await model.settled();
+  const after = read().hosts.find((h) => h.name === file.serviceBus.host)?.addresses ?? [];
+  t.not(after[0], before[0], 'a DNS move is written to the map');
+});
+
+void t.test(
+  'without the tenant, Service Bus, Azure Relay or network there is no relay.json',
+  async (t) => {
+    const w = await world(t, { tenant: false, backOffice: false });
+    t.equal(w.relayFilePath, undefined);
+    t.throws(
+      () => parseWorldConfig({}, { ...KEYS(), handshakeKey: randomBytes(16) }),
+      { code: 'SIM_E_WORLD_CONFIG', message: /32 bytes/ },
+      'a short handshake key is refused',
+    );
+  },
+);
 
 void t.test('a part set to false is left out', async (t) => {
   const w = await world(t, { serviceBus: false, backOffice: false });

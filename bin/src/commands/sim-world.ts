@@ -49,13 +49,17 @@ function describeWorld(world: World, ms: number): string {
   lines.push('', 'control APIs:');
   for (const [name, url] of Object.entries(r.control)) lines.push(`  ${name.padEnd(22)} ${url}`);
   if (r.caPath !== null) lines.push('', `CA bundle: ${r.caPath}`);
-  lines.push(
-    '',
-    `relay config (keys included; also in ${world.relayConfigPath}):`,
-    JSON.stringify(r, null, 2),
-    '',
-    'Press Ctrl+C to stop.',
-  );
+  lines.push('', `world description (keys included; also in ${world.relayConfigPath}):`);
+  lines.push(JSON.stringify(r, null, 2));
+  if (world.relayFilePath !== undefined) {
+    lines.push(
+      '',
+      `relay config (keys included, mode 0600): ${world.relayFilePath}`,
+      'run a relay against this world in another terminal:',
+      `  npx relaycheck relay --config ${world.relayFilePath}`,
+    );
+  }
+  lines.push('', 'Press Ctrl+C to stop.');
   return lines.join('\n') + '\n';
 }
 
@@ -100,6 +104,7 @@ export function registerSimWorld(sim: Command, io: Io): void {
         rootManageKey: newKey(),
         relayKey: newKey(),
         tenantKey: newKey(),
+        handshakeKey: randomBytes(32),
       });
       const stamp = new Date().toISOString().replace(/[:.]/g, '-');
       const out = resolve(opts.out ?? join('reports', 'sim', stamp));
@@ -114,6 +119,8 @@ export function registerSimWorld(sim: Command, io: Io): void {
             readyMs: Math.round(ms),
             pid: process.pid,
             relayConfigPath: world.relayConfigPath,
+            relayFilePath: world.relayFilePath ?? null,
+            networkMapPath: world.networkMapPath ?? null,
             relayConfig: world.relayConfig(),
           }) + '\n',
         );

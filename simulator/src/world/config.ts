@@ -6,6 +6,7 @@
 // false is left out; a part left out gets the default, with keys made at run time.
 import { z } from 'zod';
 import { defineErrors, familyError } from '../../../relay/src/protocol/errors';
+import { KID_PATTERN, TENANT_PATTERN } from '../../../relay/src/protocol/handshake';
 import {
   defaultNamespaceConfig,
   parseNamespaceConfig,
@@ -49,6 +50,14 @@ const networkPart = z.strictObject({
   faults: z.array(faultSchema).max(1000).default([]),
 });
 
+/** The council's tenant: the digital services that drive the relay (the tenant driver). */
+const tenantPart = z.strictObject({
+  /** The tenant id of the handshake; default: the namespace name in lower case. */
+  id: z.string().regex(TENANT_PATTERN, 'a tenant id of 3-64 a-z, 0-9, -').optional(),
+  /** Key id of the handshake key made at run time. */
+  kid: z.string().regex(KID_PATTERN, 'a key id of 1-64 letters, digits, . _ -').default('k1'),
+});
+
 const schema = z.strictObject({
   /** Seeds the back office's data sets, the logical addresses and the fault rolls. */
   seed: z.int().min(0).max(0xffffffff).default(1),
@@ -61,10 +70,17 @@ const schema = z.strictObject({
   hybrid: z.union([z.literal(false), z.unknown()]).optional(),
   backOffice: z.union([z.literal(false), z.unknown()]).optional(),
   network: z.union([z.literal(false), networkPart]).optional(),
+  tenant: z.union([z.literal(false), tenantPart]).optional(),
 });
 
 export type WorldConfigInput = z.input<typeof schema>;
 export type NetworkPart = z.infer<typeof networkPart>;
+
+/** The tenant's handshake material (the secret is made at run time, never from the seed). */
+export interface WorldTenant {
+  readonly id: string;
+  readonly keys: readonly { readonly kid: string; readonly secret: Buffer }[];
+}
 
 export interface WorldConfig {
   readonly seed: number;
@@ -73,6 +89,7 @@ export interface WorldConfig {
   readonly hybrid: HybridNamespaceConfig | undefined;
   readonly backOffice: BackOfficeConfig | undefined;
   readonly network: NetworkPart | undefined;
+  readonly tenant: WorldTenant | undefined;
 }
 
 /** The keys of the default namespaces, made by the caller (randomBytes) at run time. */
@@ -80,6 +97,8 @@ export interface WorldKeys {
   readonly rootManageKey: string;
   readonly relayKey: string;
   readonly tenantKey: string;
+  /** The tenant's 32-byte handshake and envelope key (HANDSHAKE.md `K`). */
+  readonly handshakeKey: Buffer;
 }
 
 /** Validates `input`; defaults need `keys` (never derived from the seed: they are secrets). */
@@ -95,6 +114,13 @@ export function parseWorldConfig(input: unknown, keys: WorldKeys): WorldConfig {
     );
   }
   const c = result.data;
+  if (c.tenant !== false && keys.handshakeKey.length !== 32) {
+    throw new SimWorldError(
+      'SIM_E_WORLD_CONFIG',
+      `simulator config.tenant: the handshake key must be 32 bytes, got ${String(keys.handshakeKey.length)}`,
+      { path: 'tenant' },
+    );
+  }
   const part = <T>(value: unknown, parse: (v: unknown) => T, fallback: () => T): T | undefined =>
     value === false ? undefined : value === undefined ? fallback() : parse(value);
   const world: WorldConfig = {
@@ -110,6 +136,15 @@ export function parseWorldConfig(input: unknown, keys: WorldKeys): WorldConfig {
       parseBackOfficeConfig({ seed: c.seed }),
     ),
     network: c.network === false ? undefined : (c.network ?? networkPart.parse({})),
+    tenant:
+      c.tenant === false
+        ? undefined
+        : Object.freeze({
+            id: c.tenant?.id ?? c.namespace.toLowerCase(),
+            keys: Object.freeze([
+              Object.freeze({ kid: c.tenant?.kid ?? 'k1', secret: keys.handshakeKey }),
+            ]),
+          }),
   };
   return Object.freeze(world);
 }

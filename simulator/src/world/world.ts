@@ -23,6 +23,7 @@ import {
 } from '../network';
 import type { RelayConfig } from '../network/relay-config';
 import { DEFAULT_RANGES, SimWorldError, type WorldConfig } from './config';
+import { relayFileConfig, type RelayFileInput } from './relay-file';
 
 export interface WorldOptions {
   /** Where the CA bundle and relay-config.json are written (created when missing). */
@@ -68,6 +69,14 @@ export interface World {
   readonly network: NetworkModel | undefined;
   readonly caPath: string | undefined;
   readonly relayConfigPath: string;
+  /**
+   * `<dir>/relay.json`: the config `relaycheck relay --config` runs with, in the relay's own
+   * format (mode 0600). Undefined unless Service Bus, Azure Relay, the network model and the
+   * tenant are all part of the world (a relay must never dial logical names for real).
+   */
+  readonly relayFilePath: string | undefined;
+  /** `<dir>/network-map.json`: the live DNS answers and endpoint map, rewritten on change. */
+  readonly networkMapPath: string | undefined;
   relayConfig(): WorldRelayConfig;
   close(): Promise<void>;
 }
@@ -169,11 +178,14 @@ export async function startWorld(config: WorldConfig, options: WorldOptions): Pr
       ];
       if (services.length > 0) hosts.push({ name: hybrid.host, services });
     }
+    let relayRanges: RelayFileInput['ranges'] | undefined;
+    const networkMapPath = join(options.dir, 'network-map.json');
     if (net !== undefined && hosts.length > 0) {
       const ranges = net.ranges ?? DEFAULT_RANGES;
       let prefixes: readonly string[];
       if ('prefixes' in ranges) {
         prefixes = ranges.prefixes;
+        relayRanges = { prefixes };
       } else {
         const source =
           net.ranges === undefined
@@ -185,6 +197,13 @@ export async function startWorld(config: WorldConfig, options: WorldOptions): Pr
           regions: ranges.regions,
           ...(ranges.tags === undefined ? {} : { tags: ranges.tags }),
         });
+        relayRanges = {
+          serviceTags: {
+            source,
+            regions: ranges.regions,
+            ...(ranges.tags === undefined ? {} : { tags: ranges.tags }),
+          },
+        };
         prefixes = selection.prefixes.filter((p) => !p.includes(':'));
         if (prefixes.length === 0) {
           throw new SimWorldError(
@@ -206,6 +225,7 @@ export async function startWorld(config: WorldConfig, options: WorldOptions): Pr
         firewall,
         faults: net.faults,
         control: { host: '127.0.0.1', port: 0 },
+        relayConfigPath: networkMapPath,
       });
       network = model;
       closers.push(() => model.close());
@@ -260,6 +280,28 @@ export async function startWorld(config: WorldConfig, options: WorldOptions): Pr
     // The relay config holds keys: readable by its owner only.
     writeFileAtomic(relayConfigPath, JSON.stringify(relayConfig(), null, 2) + '\n', 0o600);
 
+    let relayFilePath: string | undefined;
+    const described = relayConfig();
+    if (
+      described.serviceBus !== null &&
+      described.hybrid !== null &&
+      network !== undefined &&
+      relayRanges !== undefined &&
+      config.tenant !== undefined
+    ) {
+      relayFilePath = join(options.dir, 'relay.json');
+      const file = relayFileConfig({
+        tenant: config.tenant,
+        serviceBus: described.serviceBus,
+        hybrid: described.hybrid,
+        backOffice: described.backOffice ?? {},
+        ranges: relayRanges,
+        caFile: caPath,
+        networkMapFile: networkMapPath,
+      });
+      writeFileAtomic(relayFilePath, JSON.stringify(file, null, 2) + '\n', 0o600);
+    }
+
     return {
       config,
       serviceBus,
@@ -269,6 +311,8 @@ export async function startWorld(config: WorldConfig, options: WorldOptions): Pr
       network,
       caPath,
       relayConfigPath,
+      relayFilePath,
+      networkMapPath: network === undefined ? undefined : networkMapPath,
       relayConfig,
       close: closeAll,
     };

@@ -305,8 +305,9 @@ export interface DefaultNamespaceKeys {
 }
 
 /**
- * A namespace a relay needs: queues `handshake` and `requests`, a session-enabled `replies`,
- * a topic `events` with subscription `relay`; Standard profile, Azure defaults elsewhere.
+ * A namespace a relay needs (docs/protocol/messaging.md): queues `handshake` and `requests`,
+ * session-enabled `handshake-replies` and `replies`, a topic `events` with subscription
+ * `relay`; Standard profile, Azure defaults elsewhere.
  */
 export function defaultNamespaceConfig(
   keys: DefaultNamespaceKeys,
@@ -329,6 +330,7 @@ export function defaultNamespaceConfig(
     authorizationRules: rules,
     queues: [
       { name: 'handshake' },
+      { name: 'handshake-replies', requiresSession: true },
       { name: 'requests', duplicateDetectionWindowMs: DEFAULT_DUPLICATE_WINDOW_MS },
       { name: 'replies', requiresSession: true },
     ],
