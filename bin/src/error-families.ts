@@ -7,6 +7,7 @@ import { ENVELOPE_ERRORS } from '../../relay/src/protocol/envelope';
 import { SAS_ERRORS } from '../../relay/src/protocol/sas';
 import { RANGES_ERRORS } from '../../relay/src/egress/errors';
 import { RELAY_HC_ERRORS } from '../../relay/src/transports/errors';
+import { RELAY_ROUTE_ERRORS } from '../../relay/src/work/dispatch';
 import { SIM_SB_ERRORS } from '../../simulator/src/cloud/servicebus/engine/errors';
 import { SIM_CONTROL_ERRORS } from '../../simulator/src/control/json-http';
 import { SIM_AMQP_ERRORS } from '../../simulator/src/cloud/servicebus/amqp/errors';
@@ -21,6 +22,7 @@ export const ERROR_FAMILIES: readonly ErrorFamily<string>[] = [
   SAS_ERRORS,
   RANGES_ERRORS,
   RELAY_HC_ERRORS,
+  RELAY_ROUTE_ERRORS,
   SIM_SB_ERRORS,
   SIM_CONTROL_ERRORS,
   SIM_AMQP_ERRORS,
