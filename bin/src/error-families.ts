@@ -15,6 +15,8 @@ import { SIM_HC_ERRORS } from '../../simulator/src/cloud/hybrid/errors';
 import { SIM_BO_ERRORS } from '../../simulator/src/backoffice/errors';
 import { SIM_NET_ERRORS } from '../../simulator/src/network/errors';
 import { SIM_WORLD_ERRORS } from '../../simulator/src/world/config';
+import { RELAY_CONFIG_ERRORS } from '../../relay/src/config/errors';
+import { RELAY_HEALTH_ERRORS } from '../../relay/src/health/errors';
 
 export const ERROR_FAMILIES: readonly ErrorFamily<string>[] = [
   HANDSHAKE_ERRORS,
@@ -22,6 +24,8 @@ export const ERROR_FAMILIES: readonly ErrorFamily<string>[] = [
   SAS_ERRORS,
   RANGES_ERRORS,
   RELAY_HC_ERRORS,
+  RELAY_CONFIG_ERRORS,
+  RELAY_HEALTH_ERRORS,
   RELAY_ROUTE_ERRORS,
   SIM_SB_ERRORS,
   SIM_CONTROL_ERRORS,

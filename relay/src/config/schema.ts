@@ -1,0 +1,221 @@
+// The relay config file's shape, as a zod schema of the *input* (what a person writes). In:
+// nothing. Out: `relayConfigSchema` (strict objects: unknown fields are refused; defaults
+// filled), the constants it is built from, and relayConfigJsonSchema() for editors. Values
+// are checked here one field at a time; rules across fields, env: references, key decoding
+// and path resolution happen in ./parse.ts.
+import { z } from 'zod';
+import { KID_PATTERN, RELAY_ID_PATTERN, TENANT_PATTERN } from '../protocol/handshake';
+
+export const CONFIG_VERSION = 1;
+
+/** The only ports the relay may ever dial (CASES.md PORT-*): HTTP, HTTPS, AMQP(S), HC. */
+export const SERVED_PORTS: readonly number[] = Object.freeze([
+  80, 443, 5671, 5672, 9350, 9351, 9352, 9353, 9354,
+]);
+/** The default allowed set: no plain HTTP (80) and no plain AMQP (5672). */
+export const DEFAULT_EGRESS_PORTS: readonly number[] = Object.freeze([
+  443, 5671, 9350, 9351, 9352, 9353, 9354,
+]);
+/** 0, 1, 2, 5, 10, 30 s, as Microsoft's clients (PROTOCOLS.md). */
+export const DEFAULT_RECONNECT_DELAYS_MS: readonly number[] = Object.freeze([
+  0, 1_000, 2_000, 5_000, 10_000, 30_000,
+]);
+export const DEFAULT_HEALTH_PORT = 9464;
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+/** `env:NAME`: the value is read from environment variable NAME when the file is loaded. */
+export const ENV_REFERENCE = /^env:([A-Za-z_][A-Za-z0-9_]*)$/;
+
+const HOST_NAME =
+  /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+/** Service Bus entity names and hybrid connection paths (letters, digits, . _ - /). */
+const ENTITY_NAME = /^[A-Za-z0-9](?:[A-Za-z0-9._/-]{0,258}[A-Za-z0-9_])?$/;
+const KEY_NAME = /^[!-~]{1,256}$/;
+const SERVICE_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+const ROUTE_NAME = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,127}$/;
+const REGION = /^[A-Za-z0-9]{1,64}$/;
+const TAG_FAMILY = /^[A-Za-z0-9]{1,64}$/;
+const MS = (min: number, max: number, dflt: number) => z.int().min(min).max(max).default(dflt);
+
+const secret = (what: string) =>
+  z
+    .string()
+    .min(1)
+    .max(1024)
+    .meta({ description: `${what}, inline or "env:NAME" (read from environment variable NAME)` });
+
+const hostName = z
+  .string()
+  .regex(HOST_NAME, { error: 'a DNS host name (e.g. council-42.servicebus.windows.net)' });
+
+const tenantKeySchema = z.strictObject({
+  kid: z.string().regex(KID_PATTERN, { error: 'a key id: 1-64 of A-Z a-z 0-9 . _ -' }),
+  secret: secret('32 random bytes in base64 or base64url'),
+});
+
+const serviceBusSchema = z.strictObject({
+  host: hostName.meta({
+    description: 'The namespace host, e.g. council-42.servicebus.windows.net',
+  }),
+  keyName: z.string().regex(KEY_NAME, { error: 'a SAS rule name: 1-256 printable characters' }),
+  key: secret('The SAS key of keyName'),
+  entities: z
+    .strictObject({
+      handshake: z.string().regex(ENTITY_NAME).default('handshake'),
+      handshakeReplies: z.string().regex(ENTITY_NAME).default('handshake-replies'),
+      requests: z.string().regex(ENTITY_NAME).default('requests'),
+      replies: z.string().regex(ENTITY_NAME).default('replies'),
+    })
+    .default({
+      handshake: 'handshake',
+      handshakeReplies: 'handshake-replies',
+      requests: 'requests',
+      replies: 'replies',
+    }),
+});
+
+const hybridSchema = z.strictObject({
+  host: hostName.meta({
+    description: 'The relay namespace host, e.g. council-42-relay.servicebus.windows.net',
+  }),
+  keyName: z.string().regex(KEY_NAME, { error: 'a SAS rule name: 1-256 printable characters' }),
+  key: secret('The SAS key of keyName'),
+  paths: z
+    .array(
+      z
+        .string()
+        .regex(ENTITY_NAME, { error: 'a hybrid connection name (letters, digits, . _ - /)' }),
+    )
+    .min(1)
+    .max(64),
+});
+
+const connectivitySchema = z.strictObject({
+  mode: z.enum(['auto', 'tcp', 'https']).default('auto'),
+  probeTimeoutMs: MS(100, 120_000, 5_000),
+  reprobeIntervalMs: MS(1_000, 86_400_000, 300_000),
+  reconnectDelaysMs: z
+    .array(z.int().min(0).max(3_600_000))
+    .min(1)
+    .max(20)
+    .default([...DEFAULT_RECONNECT_DELAYS_MS]),
+  reconnectJitter: z.number().min(0).max(1).default(0.2),
+});
+
+const serviceTagsSchema = z.strictObject({
+  source: z.string().min(1).max(4096).meta({
+    description: 'A ServiceTags JSON or legacy XML file; relative to the config file',
+  }),
+  regions: z
+    .array(z.string().regex(REGION, { error: 'a region name such as uksouth' }))
+    .min(1)
+    .max(64),
+  tags: z
+    .array(z.string().regex(TAG_FAMILY, { error: 'a tag family such as ServiceBus (no region)' }))
+    .min(1)
+    .max(64)
+    .default(['AzureCloud']),
+});
+
+const rangesSchema = z.union([
+  z.strictObject({ serviceTags: serviceTagsSchema }),
+  z.strictObject({
+    prefixes: z.array(z.string().min(1).max(64)).min(1).max(100_000).meta({
+      description: 'Canonical CIDR prefixes, e.g. 51.140.0.0/15',
+    }),
+  }),
+]);
+
+const egressSchema = z.strictObject({
+  ports: z
+    .array(z.literal(SERVED_PORTS as [number, ...number[]]))
+    .min(1)
+    .max(SERVED_PORTS.length)
+    .default([...DEFAULT_EGRESS_PORTS]),
+  ranges: rangesSchema.meta({ description: 'Exactly one of serviceTags or prefixes' }),
+  networkMapFile: z.string().min(1).max(4096).optional().meta({
+    description: "The simulator's network map (hosts and endpoints); absent in production",
+  }),
+});
+
+const tlsSchema = z.strictObject({
+  caFile: z.string().min(1).max(4096).optional().meta({
+    description: 'Extra trusted CA certificates (PEM), added to the default roots',
+  }),
+  minVersion: z.enum(['TLSv1.2', 'TLSv1.3']).default('TLSv1.2'),
+});
+
+const routeSchema = z.strictObject({
+  name: z.string().regex(ROUTE_NAME, { error: 'a route name: letters, digits, . _ - / (1-128)' }),
+  service: z.string().regex(SERVICE_NAME, { error: 'a back-office service name' }),
+});
+
+export const relayConfigSchema = z
+  .strictObject({
+    $schema: z.string().optional().meta({ description: 'Ignored: lets editors find the schema' }),
+    version: z.literal(CONFIG_VERSION),
+    profile: z.enum(['production', 'development']).default('production'),
+    instanceId: z
+      .string()
+      .regex(RELAY_ID_PATTERN, { error: 'an instance id: 1-128 of A-Z a-z 0-9 . _ : @ -' })
+      .optional()
+      .meta({ description: 'Default: <hostname>-<pid>-<6 hex digits>' }),
+    tenant: z.strictObject({
+      id: z.string().regex(TENANT_PATTERN, { error: 'a tenant id: 3-64 of a-z 0-9 -' }),
+      keys: z.array(tenantKeySchema).min(1).max(2).meta({
+        description: 'One or two keys; the first is the one HELLO uses',
+      }),
+    }),
+    serviceBus: serviceBusSchema,
+    hybrid: hybridSchema,
+    connectivity: connectivitySchema.default({
+      mode: 'auto',
+      probeTimeoutMs: 5_000,
+      reprobeIntervalMs: 300_000,
+      reconnectDelaysMs: [...DEFAULT_RECONNECT_DELAYS_MS],
+      reconnectJitter: 0.2,
+    }),
+    egress: egressSchema,
+    tls: tlsSchema.default({ minVersion: 'TLSv1.2' }),
+    backOffice: z
+      .record(
+        z.string().regex(SERVICE_NAME, { error: 'a service name: letters, digits, _ - (1-64)' }),
+        z.string().min(1).max(2048),
+      )
+      .default({})
+      .meta({ description: 'Back-office service name -> base URL (http or https)' }),
+    routes: z.array(routeSchema).max(1024).default([]),
+    health: z
+      .strictObject({
+        host: z.string().min(1).max(64).default('127.0.0.1').meta({
+          description: 'A loopback address only: 127.0.0.0/8, ::1 or localhost',
+        }),
+        port: z.int().min(0).max(65535).default(DEFAULT_HEALTH_PORT),
+      })
+      .default({ host: '127.0.0.1', port: DEFAULT_HEALTH_PORT }),
+    log: z.strictObject({ level: z.enum(LOG_LEVELS).default('info') }).default({ level: 'info' }),
+    limits: z
+      .strictObject({
+        maxConcurrent: z.int().min(1).max(1024).default(16),
+        maxRequestBytes: z
+          .int()
+          .min(0)
+          .max(1024 * 1024 * 1024)
+          .default(32 * 1024 * 1024),
+      })
+      .default({ maxConcurrent: 16, maxRequestBytes: 32 * 1024 * 1024 }),
+  })
+  .meta({
+    title: 'relaycheck relay configuration',
+    description: 'The reference relay config file (docs/relay/config.md).',
+  });
+
+export type RelayConfigInput = z.input<typeof relayConfigSchema>;
+export type RelayConfigParsed = z.output<typeof relayConfigSchema>;
+
+/** The JSON Schema (draft 2020-12) of the config file, for editors and `--print-schema`. */
+export function relayConfigJsonSchema(): Record<string, unknown> {
+  return {
+    ...z.toJSONSchema(relayConfigSchema, { io: 'input', target: 'draft-2020-12' }),
+    $id: 'https://relaycheck.invalid/schemas/relay-config-v1.json',
+  };
+}
