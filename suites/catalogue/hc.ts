@@ -136,9 +136,9 @@ export const HC_CASES = defineCases('hc', [
   },
   {
     id: 'HC-015',
-    title: 'the relay listener refuses an oversized request (413) and never hands it on',
+    title: 'the relay listener refuses an oversized request (413) and never hands it on whole',
     requirement:
-      'A request body larger than the listener’s configured limit is never handed to the dispatcher: up to the rendezvous socket’s message bound (the larger of maxRequestBytes and 192 KiB) it is answered 413 RELAY_E_HC_TOO_LARGE; beyond it the WebSocket layer cuts the socket (1009) before the body is whole, the listener reports RELAY_E_HC_TOO_LARGE and the service answers the sender 502. The service strips Content-Length, so the size is known only from the body. The listener keeps serving.',
+      'A request body larger than the listener’s configured limit is answered 413 RELAY_E_HC_TOO_LARGE and never reaches the dispatcher whole: on the control channel when its message is whole; by rendezvous as soon as the bytes received pass the limit, after which the socket is closed (1009) without reading the rest (a dispatcher already started sees its body stream fail). The service strips Content-Length, so the size is known only from the body. The listener keeps serving.',
     source: 'issue 4 (relay listener: bounded size)',
     level: 'must',
     profiles: BOTH,

@@ -37,7 +37,7 @@ export const RELAY_HC_ERRORS = defineErrors('relay-hc', {
   },
   RELAY_E_HC_FRAME: {
     summary:
-      'The service sent a frame the listener cannot use: not JSON, an unknown verb, a field of the wrong type, or a binary frame nobody expects.',
+      'The service sent a frame the listener cannot use: not JSON, an unknown verb, a field of the wrong type, a binary frame nobody expects, or a malformed WebSocket frame (details.closeCode: 1002, 1007 or 1009, the code the socket is closed with).',
   },
   RELAY_E_HC_BAD_REQUEST: {
     summary:
@@ -46,7 +46,7 @@ export const RELAY_HC_ERRORS = defineErrors('relay-hc', {
   },
   RELAY_E_HC_ADDRESS: {
     summary:
-      'A rendezvous address from the service is not acceptable: not a ws/wss URL, plain ws without the development flag, or a host the dial policy refuses.',
+      'An address is not acceptable: a rendezvous address that is not a ws/wss URL, plain ws without the development flag, or outside the namespace; or any address the dial policy refuses (throws, rejects, or does not answer within the handshake bound; for the control channel that is a failed connect, retried).',
   },
   RELAY_E_HC_RENDEZVOUS: {
     summary:
@@ -54,7 +54,7 @@ export const RELAY_HC_ERRORS = defineErrors('relay-hc', {
   },
   RELAY_E_HC_TOO_LARGE: {
     summary:
-      'The request body (declared or actual) is larger than maxRequestBytes; it is answered 413 without being handed to the dispatcher.',
+      'The request body (declared, or counted as it arrives) is larger than maxRequestBytes; it is answered 413 and, by rendezvous, the socket is closed (1009) without reading the rest. A dispatcher that already started sees its body stream fail with this error.',
     http: 413,
   },
   RELAY_E_HC_BUSY: {

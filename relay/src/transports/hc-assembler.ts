@@ -1,7 +1,10 @@
 // Turns the service's messages on one socket (control channel or rendezvous) into requests.
-// In: text and binary messages in arrival order. Out: whole requests (header + body bytes),
-// requests to refuse at once (400 malformed, 413 too large: declared or actual), rendezvous
-// notices, accept offers, and typed faults for frames that cannot be used. Pure: no IO.
+// In: text and binary messages in arrival order — binary whole (control channel) or piece by
+// piece as frames arrive (rendezvous, streaming mode). Out: whole requests (header + body
+// bytes), or in streaming mode a request head followed by its body pieces, end or failure;
+// requests to refuse at once (400 malformed, 413 too large: declared, or counted as the body
+// arrives), rendezvous notices, accept offers, and typed faults for frames that cannot be
+// used. Pure: no IO.
 import { HcError } from './errors';
 import { excerpt, parseServiceFrame, type RequestHead } from './hc-frames';
 
@@ -20,6 +23,12 @@ export type AssembledRequest =
       readonly size: number;
     }
   | {
+      /** Streaming mode: the body follows through the BodySink, piece by piece. */
+      readonly kind: 'streamed';
+      readonly head: RequestHead;
+      readonly size: 0;
+    }
+  | {
       readonly kind: 'refused';
       readonly head: RefusedRequest;
       readonly error: HcError;
@@ -33,9 +42,24 @@ export interface AssemblerSink {
   fault(error: HcError): void;
 }
 
+/** Streaming mode: where the body of the last `streamed` request goes. */
+export interface BodySink {
+  /** A piece of the body (never empty). */
+  data(chunk: Buffer): void;
+  /** The body is complete: `size` bytes in all. */
+  end(size: number): void;
+  /**
+   * The body will not complete: over maxRequestBytes after `size` bytes (RELAY_E_HC_TOO_LARGE;
+   * the rest of the message is skipped), or cut off (RELAY_E_HC_BAD_REQUEST).
+   */
+  failed(error: HcError, size: number): void;
+}
+
 type State =
   | { readonly kind: 'idle' }
   | { readonly kind: 'body'; readonly head: RequestHead }
+  | { readonly kind: 'stream'; readonly head: RequestHead }
+  /** Until the end of the current binary message (one whole message when not streaming). */
   | { readonly kind: 'skip' };
 
 const IDLE: State = Object.freeze({ kind: 'idle' });
@@ -52,17 +76,25 @@ export class RequestAssembler {
   readonly #maxRequestBytes: number;
   readonly #sink: AssemblerSink;
   readonly #ignore: (id: string) => boolean;
+  readonly #body: BodySink | undefined;
   #state: State = IDLE;
+  /** Body bytes of the `stream` state so far. */
+  #streamed = 0;
 
-  /** `ignore(id)`: a repeated announcement of a request already being handled here. */
+  /**
+   * `ignore(id)`: a repeated announcement of a request already being handled here. With a
+   * `body` sink the assembler is in streaming mode: feed binary messages through piece().
+   */
   constructor(
     maxRequestBytes: number,
     sink: AssemblerSink,
     ignore: (id: string) => boolean = () => false,
+    body?: BodySink,
   ) {
     this.#maxRequestBytes = maxRequestBytes;
     this.#sink = sink;
     this.#ignore = ignore;
+    this.#body = body;
   }
 
   /** True while a body message is expected. */
@@ -78,7 +110,14 @@ export class RequestAssembler {
   text(text: string): void {
     const state = this.#state;
     this.#state = IDLE;
-    if (state.kind === 'body') {
+    if (state.kind === 'stream') {
+      // A WebSocket cannot interleave messages: only a broken transport gets here.
+      const error = new HcError('RELAY_E_HC_BAD_REQUEST', 'a text frame cut off a request body', {
+        requestId: excerpt(state.head.id),
+      });
+      this.#sink.fault(error);
+      this.#body?.failed(error, this.#streamed);
+    } else if (state.kind === 'body') {
       const error = new HcError(
         'RELAY_E_HC_BAD_REQUEST',
         'the body frame announced by a request did not follow it',
@@ -153,6 +192,7 @@ export class RequestAssembler {
       );
       return;
     }
+    if (state.kind === 'stream') return; // streaming mode uses piece()
     const { head } = state;
     if (data.length > this.#maxRequestBytes) {
       this.#sink.request({
@@ -164,6 +204,64 @@ export class RequestAssembler {
       return;
     }
     this.#sink.request({ kind: 'request', head, body: data, size: data.length });
+  }
+
+  /**
+   * Streaming mode: a piece of a binary message as it arrived (`fin` on its last piece). The
+   * body of a request is handed on piece by piece, counted against maxRequestBytes as it comes.
+   */
+  piece(data: Buffer, fin: boolean): void {
+    const body = this.#body;
+    if (body === undefined) {
+      if (fin) this.binary(data);
+      return;
+    }
+    const state = this.#state;
+    switch (state.kind) {
+      case 'skip':
+        if (fin) this.#state = IDLE;
+        return;
+      case 'idle':
+        this.#sink.fault(
+          new HcError('RELAY_E_HC_FRAME', 'a binary frame arrived that no request announced', {
+            bytes: data.length,
+          }),
+        );
+        if (!fin) this.#state = SKIP;
+        return;
+      case 'body': {
+        const { head } = state;
+        if (data.length > this.#maxRequestBytes) {
+          this.#state = fin ? IDLE : SKIP;
+          this.#sink.request({
+            kind: 'refused',
+            head: refusedHead(head),
+            error: tooLarge(head.id, data.length, this.#maxRequestBytes),
+            size: data.length,
+          });
+          return;
+        }
+        this.#state = fin ? IDLE : { kind: 'stream', head };
+        this.#streamed = data.length;
+        this.#sink.request({ kind: 'streamed', head, size: 0 });
+        if (data.length > 0) body.data(data);
+        if (fin) body.end(data.length);
+        return;
+      }
+      case 'stream': {
+        const size = this.#streamed + data.length;
+        this.#streamed = size;
+        if (size > this.#maxRequestBytes) {
+          this.#state = fin ? IDLE : SKIP;
+          body.failed(tooLarge(state.head.id, size, this.#maxRequestBytes), size);
+          return;
+        }
+        if (fin) this.#state = IDLE;
+        if (data.length > 0) body.data(data);
+        if (fin) body.end(size);
+        return;
+      }
+    }
   }
 }
 

@@ -45,16 +45,26 @@ export type HcChannel = (typeof HC_CHANNELS)[keyof typeof HC_CHANNELS];
 
 export type HcEventData = Readonly<Record<string, string | number | boolean | undefined>>;
 
+const NAMES: readonly HcChannel[] = Object.values(HC_CHANNELS);
+
 /** Publishes on `relay:hc:*`; every event carries the listener's path and instance id. */
 export class HcEventPublisher {
   readonly #base: HcEventData;
+  /** Held here, so each publish skips the name lookup. */
+  readonly #channels = new Map<HcChannel, diagnostics.Channel>();
 
   constructor(listener: string, instance: string) {
     this.#base = Object.freeze({ listener, instance });
+    for (const name of NAMES) this.#channels.set(name, diagnostics.channel(name));
+  }
+
+  /** True when someone listens on `channel` (build a payload only then, on hot paths). */
+  has(channel: HcChannel): boolean {
+    return this.#channels.get(channel)?.hasSubscribers === true;
   }
 
   publish(channel: HcChannel, data: HcEventData = {}): void {
-    const ch = diagnostics.channel(channel);
-    if (ch.hasSubscribers) ch.publish({ ...this.#base, ...data });
+    const ch = this.#channels.get(channel);
+    if (ch?.hasSubscribers === true) ch.publish({ ...this.#base, ...data });
   }
 }

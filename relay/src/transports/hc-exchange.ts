@@ -1,8 +1,9 @@
 // One relayed HTTP request and its response. In: a request header and body from the control
-// channel or a rendezvous socket, the relay's handler, the concurrency gate and a deadline.
-// Out: exactly one outcome — a response sent whole on the channel it may use (control channel
-// when the body is at most 64 KiB, else streamed over rendezvous with back-pressure), an
-// immediate refusal (400/413/503), or an abort reported on relay:hc:response-aborted.
+// channel (whole) or a rendezvous socket (streamed piece by piece, with back-pressure through
+// a BodyFeed), the relay's handler, the concurrency gate and a deadline. Out: exactly one
+// outcome — a response sent whole on the channel it may use (control channel when the body is
+// at most 64 KiB, else streamed over rendezvous with back-pressure), an immediate refusal
+// (400/413/503), or an abort reported on relay:hc:response-aborted.
 import { STATUS_CODES } from 'node:http';
 import { Readable, Writable } from 'node:stream';
 import type { Logger } from 'pino';
@@ -10,12 +11,23 @@ import { HcError, type HcErrorCode } from './errors';
 import type { RefusedRequest } from './hc-assembler';
 import { CONTROL_BODY_LIMIT, CONTROL_HEADER_LIMIT, type HcListenerConfig } from './hc-config';
 import type { HcEventPublisher } from './hc-events';
-import { checkStatus, excerpt, prepareResponseHeaders, responseFrame } from './hc-frames';
+import {
+  checkStatus,
+  excerpt,
+  headerJsonBytes,
+  prepareResponseHeaders,
+  responseFrame,
+} from './hc-frames';
 import type { RequestHead } from './hc-frames';
 import type { ConcurrencyGate, GateEntry } from './hc-gate';
 import type { HcHandler, HcHeaders, HcMode, HcRequest, HcResponse } from './hc-handler';
 import type { Scheduler, TimerHandle } from './scheduler';
 import { CLOSE } from './socket';
+
+/** Where a streamed request body comes from: told to read on when the handler wants more. */
+export interface BodyFeed {
+  resume(): void;
+}
 
 /** A rendezvous socket as the exchange uses it. */
 export interface ResponseChannel {
@@ -70,6 +82,8 @@ interface StatusLine {
 
 const EMPTY = Buffer.alloc(0);
 const BODY_CHUNK = 64 * 1024;
+/** A streamed request body stops being read while this much waits for the handler. */
+export const BODY_HIGH_WATER = 64 * 1024;
 
 export class Exchange implements GateEntry {
   readonly id: string;
@@ -80,7 +94,14 @@ export class Exchange implements GateEntry {
   readonly #headers: Readonly<Record<string, string>>;
   readonly #address: string | undefined;
   readonly #body: Buffer | undefined;
-  readonly #size: number;
+  #size: number;
+  /** A streamed body is still arriving. */
+  #bodyOpen = false;
+  #feed: BodyFeed | undefined;
+  /** The handler's body stream was full: resume the feed when it reads. */
+  #starved = false;
+  /** The streamed body failed before this request's turn: refuse it when its turn comes. */
+  #bodyFailure: { readonly error: HcError; readonly closeCode: number } | undefined;
   #logger: Logger | undefined;
   /** Made when the handler first reads req.signal (most never do): see #signal(). */
   #abortController: AbortController | undefined;
@@ -162,6 +183,73 @@ export class Exchange implements GateEntry {
     return this.#done;
   }
 
+  /**
+   * Streaming (rendezvous): the body comes piece by piece through bodyData/bodyEnd/bodyFailed.
+   * Call before dispatch; the handler's body stream exists from now on.
+   */
+  streamBody(feed: BodyFeed): void {
+    if (this.#request !== undefined) return;
+    this.#bodyOpen = true;
+    this.#feed = feed;
+    const request = new Readable({
+      highWaterMark: BODY_HIGH_WATER,
+      read: () => {
+        if (!this.#starved) return;
+        this.#starved = false;
+        this.#feed?.resume();
+      },
+    });
+    request.on('error', () => undefined);
+    this.#request = request;
+  }
+
+  /** A piece of a streamed body; false when the handler's stream is full (stop reading). */
+  bodyData(chunk: Buffer): boolean {
+    const request = this.#request;
+    if (!this.#bodyOpen || request === undefined || request.destroyed) return true;
+    this.#size += chunk.length;
+    if (request.push(chunk)) return true;
+    this.#starved = true;
+    return false;
+  }
+
+  /** The streamed body is complete. */
+  bodyEnd(): void {
+    if (!this.#bodyOpen) return;
+    this.#bodyOpen = false;
+    this.#feed = undefined;
+    const request = this.#request;
+    if (request !== undefined && !request.destroyed) request.push(null);
+  }
+
+  /**
+   * The streamed body will not complete (over maxRequestBytes, or cut off). The handler's body
+   * stream fails with `error`; the request is answered with its status (413, 400) if nothing was
+   * committed yet, else the response is aborted. Over the limit, the socket closes with 1009.
+   */
+  bodyFailed(error: HcError): void {
+    if (!this.#bodyOpen) return;
+    this.#bodyOpen = false;
+    this.#feed = undefined;
+    this.#request?.destroy(error);
+    const closeCode = error.code === 'RELAY_E_HC_TOO_LARGE' ? CLOSE.tooBig : CLOSE.policy;
+    if (this.#phase === 'new') {
+      // Queued behind another request on its socket: answering now could land inside that
+      // request's streamed response. dispatch() refuses it in turn.
+      this.#bodyFailure = { error, closeCode };
+      return;
+    }
+    if (this.#phase === 'done') return;
+    this.#closeAfter = closeCode;
+    if (this.#commit === 'none') this.#respondError(error);
+    else if (this.#commit === 'streaming') this.#abortWith(error.code, closeCode);
+  }
+
+  /** Body bytes that arrived and wait for the handler to read them. */
+  get bodyBuffered(): number {
+    return this.#request?.readableLength ?? 0;
+  }
+
   /** Waiting for a slot in the gate (not yet answered). */
   get waiting(): boolean {
     return this.#phase === 'waiting' && this.#commit === 'none';
@@ -174,6 +262,10 @@ export class Exchange implements GateEntry {
   /** Dispatches through the gate: started, queued, or answered 503 when the queue is full. */
   dispatch(): void {
     if (this.#phase !== 'new') return;
+    if (this.#bodyFailure !== undefined) {
+      this.refuse(this.#bodyFailure.error, this.#bodyFailure.closeCode);
+      return;
+    }
     this.#phase = 'waiting';
     this.#deadline = this.#host.scheduler.setTimer(() => {
       this.#onDeadline();
@@ -215,9 +307,12 @@ export class Exchange implements GateEntry {
     if (this.#phase !== 'done') this.#abortWith('RELAY_E_HC_SHUTDOWN', CLOSE.goingAway);
   }
 
-  /** The rendezvous socket this request came on (or its response used) is gone. */
-  channelLost(): void {
-    this.#abortWith('RELAY_E_HC_RENDEZVOUS', CLOSE.abnormal);
+  /**
+   * The rendezvous socket this request came on (or its response used) is gone, or could not be
+   * opened (`code`: why, e.g. RELAY_E_HC_ADDRESS when the dial policy refused it).
+   */
+  channelLost(code: HcErrorCode = 'RELAY_E_HC_RENDEZVOUS'): void {
+    this.#abortWith(code, CLOSE.abnormal);
   }
 
   /** GateEntry: a slot is free for this request. */
@@ -228,72 +323,23 @@ export class Exchange implements GateEntry {
       return;
     }
     this.#phase = 'running';
-    const request = new Readable({ read: () => undefined });
-    request.on('error', () => undefined);
-    const body = this.#body ?? EMPTY;
-    for (let at = 0; at < body.length; at += BODY_CHUNK) {
-      request.push(body.subarray(at, Math.min(at + BODY_CHUNK, body.length)));
+    let request = this.#request;
+    if (request === undefined) {
+      request = new WholeBody();
+      const body = this.#body ?? EMPTY;
+      for (let at = 0; at < body.length; at += BODY_CHUNK) {
+        request.push(body.subarray(at, Math.min(at + BODY_CHUNK, body.length)));
+      }
+      request.push(null);
+      this.#request = request;
     }
-    request.push(null);
-    this.#request = request;
-
-    const writable = new Writable({
-      highWaterMark: BODY_CHUNK,
-      write: (chunk: Buffer, _enc, cb) => {
-        this.#write(chunk, cb);
-      },
-      final: (cb) => {
-        this.#final(cb);
-      },
-      destroy: (err, cb) => {
-        // autoDestroy lands here after every normal finish too: only a destroy before the
-        // response completed is the handler's failure (and only then is an Error made).
-        if (!this.#ownDestroy && this.#commit !== 'complete' && this.#commit !== 'aborted') {
-          this.#handlerFailed(err ?? new Error('the response body was destroyed'));
-        }
-        cb(null);
-      },
-    });
-    // Failures are reported as events; an unlistened 'error' must not crash the relay.
-    writable.on('error', () => undefined);
+    const writable = new ResponseBody(this);
     this.#writable = writable;
-
-    const signal = (): AbortSignal => this.#signal();
-    const req: HcRequest = Object.freeze({
-      id: this.id,
-      method: this.#method ?? 'GET',
-      target: this.#target,
-      headers: this.#headers,
-      body: request,
-      size: this.#size,
-      mode: this.#origin.mode,
-      get signal() {
-        return signal();
-      },
-    });
-    const statusSet = (): boolean => this.#status !== undefined;
-    const res: HcResponse = {
-      status: (code: number, description?: string, headers?: HcHeaders) => {
-        this.#setStatus(code, description, headers);
-      },
-      body: writable,
-      get statusSet() {
-        return statusSet();
-      },
-      send: (code: number, data?: string | Uint8Array, headers?: HcHeaders) =>
-        new Promise<void>((resolve, reject) => {
-          this.#setStatus(code, undefined, headers);
-          // end()'s callback runs at 'finish', or with the error if the body is destroyed
-          // first (lighter than stream.finished() on every response).
-          writable.end(data, (err?: Error | null) => {
-            if (err) reject(err);
-            else resolve();
-          });
-        }),
-    };
+    const req = new RelayedRequest(this, request);
+    const res = new RelayedResponse(this, writable);
     let result: unknown;
     try {
-      result = this.#host.handler(req, Object.freeze(res));
+      result = this.#host.handler(req, res);
     } catch (e) {
       this.#handlerFailed(e);
       return;
@@ -302,6 +348,57 @@ export class Exchange implements GateEntry {
       result.then(undefined, (e: unknown) => {
         this.#handlerFailed(e);
       });
+    }
+  }
+
+  // -------------------------------------------------------------------------------------
+  // What the handler's request, response and body objects call (not for the handler itself)
+
+  /** Body bytes so far (the whole size once the body ended). */
+  get bodySize(): number {
+    return this.#size;
+  }
+
+  get requestMethod(): string {
+    return this.#method ?? 'GET';
+  }
+
+  get requestTarget(): string {
+    return this.#target;
+  }
+
+  get requestHeaders(): Readonly<Record<string, string>> {
+    return this.#headers;
+  }
+
+  get originMode(): HcMode {
+    return this.#origin.mode;
+  }
+
+  get abortSignal(): AbortSignal {
+    return this.#signal();
+  }
+
+  get hasStatus(): boolean {
+    return this.#status !== undefined;
+  }
+
+  setStatus(code: number, description: string | undefined, headers: HcHeaders | undefined): void {
+    this.#setStatus(code, description, headers);
+  }
+
+  writeBody(chunk: Buffer, cb: (error?: Error | null) => void): void {
+    this.#write(chunk, cb);
+  }
+
+  finalBody(cb: (error?: Error | null) => void): void {
+    this.#final(cb);
+  }
+
+  /** res.body was destroyed: by the listener, or by the handler before the response completed. */
+  bodyDestroyed(err: Error | null): void {
+    if (!this.#ownDestroy && this.#commit !== 'complete' && this.#commit !== 'aborted') {
+      this.#handlerFailed(err ?? new Error('the response body was destroyed'));
     }
   }
 
@@ -322,7 +419,7 @@ export class Exchange implements GateEntry {
       description: description ?? STATUS_CODES[code],
       headers: prepared.headers,
       contentLength: prepared.contentLength,
-      headerBytes: Buffer.byteLength(JSON.stringify(prepared.headers)),
+      headerBytes: headerJsonBytes(prepared.headers, CONTROL_HEADER_LIMIT),
     };
   }
 
@@ -425,18 +522,15 @@ export class Exchange implements GateEntry {
     const body =
       this.#chunks.length === 1 ? (this.#chunks[0] ?? EMPTY) : Buffer.concat(this.#chunks);
     this.#chunks = [];
-    this.#sendWhole(status, body).then(
-      () => {
-        cb();
-      },
-      (e: unknown) => {
-        cb(asError(e));
-      },
-    );
+    this.#sendWhole(status, body, cb);
   }
 
-  /** Sends a whole response (header frame + at most one body message). */
-  async #sendWhole(status: StatusLine, body: Buffer): Promise<void> {
+  /**
+   * Sends a whole response (header frame + at most one body message); `done` runs when it was
+   * handed to the network, or with the error that aborted it. (Callbacks, not async: this is on
+   * every request's path.)
+   */
+  #sendWhole(status: StatusLine, body: Buffer, done: (error?: Error) => void): void {
     this.#commit = 'sending';
     this.#clearDeadline();
     const frame = responseFrame({
@@ -447,32 +541,38 @@ export class Exchange implements GateEntry {
       body: body.length > 0,
     });
     const payload = body.length > 0 ? body : undefined;
-    try {
-      if (this.#origin.mode === 'control') {
-        const sent = this.#host.sendOnControl(frame, payload, this.#origin.connection);
-        if (sent !== undefined) {
-          this.#mode = 'control';
-          await sent;
-        } else {
-          // The control channel is down (reconnecting or closed): the request's address is
-          // valid for answering this request.
-          const ch = await this.#openRendezvous();
-          this.#mode = 'rendezvous';
-          await sendOn(ch, frame, payload);
-        }
+    let sending: Promise<unknown>;
+    if (this.#origin.mode === 'control') {
+      const sent = this.#host.sendOnControl(frame, payload, this.#origin.connection);
+      if (sent !== undefined) {
+        this.#mode = 'control';
+        sending = sent;
       } else {
-        await sendOn(this.#origin.channel, frame, payload);
+        // The control channel is down (reconnecting or closed): the request's address is
+        // valid for answering this request.
+        sending = this.#openRendezvous().then((ch) => {
+          this.#mode = 'rendezvous';
+          return sendOn(ch, frame, payload);
+        });
       }
-    } catch (e) {
-      this.#abortWith(
-        isHcErrorCode(e) ??
-          (this.#mode === 'control' ? 'RELAY_E_HC_CLOSED' : 'RELAY_E_HC_RENDEZVOUS'),
-        CLOSE.abnormal,
-      );
-      throw asError(e);
+    } else {
+      sending = sendOn(this.#origin.channel, frame, payload);
     }
-    this.#bytes = body.length;
-    this.#completed(status.code);
+    sending.then(
+      () => {
+        this.#bytes = body.length;
+        this.#completed(status.code);
+        done();
+      },
+      (e: unknown) => {
+        this.#abortWith(
+          isHcErrorCode(e) ??
+            (this.#mode === 'control' ? 'RELAY_E_HC_CLOSED' : 'RELAY_E_HC_RENDEZVOUS'),
+          CLOSE.abnormal,
+        );
+        done(asError(e));
+      },
+    );
   }
 
   async #openRendezvous(): Promise<ResponseChannel> {
@@ -542,12 +642,14 @@ export class Exchange implements GateEntry {
   #completed(status: number): void {
     if (this.#commit === 'complete' || this.#commit === 'aborted') return;
     this.#commit = 'complete';
-    this.#host.events.publish('relay:hc:response-sent', {
-      requestId: this.id,
-      status,
-      mode: this.#mode,
-      bytes: this.#bytes,
-    });
+    if (this.#host.events.has('relay:hc:response-sent')) {
+      this.#host.events.publish('relay:hc:response-sent', {
+        requestId: this.id,
+        status,
+        mode: this.#mode,
+        bytes: this.#bytes,
+      });
+    }
     if (this.#host.logger.isLevelEnabled('debug')) {
       this.#log.debug({ status, bytes: this.#bytes, via: this.#mode }, 'response sent');
     }
@@ -579,11 +681,14 @@ export class Exchange implements GateEntry {
       headerBytes: 0,
     };
     this.#status ??= status;
-    this.#sendWhole(status, body).catch(() => undefined);
+    this.#sendWhole(status, body, noop);
   }
 
   #handlerFailed(e: unknown): void {
     if (this.#commit === 'complete' || this.#commit === 'aborted') return;
+    // The listener already decided this request (413, deadline, shutdown): the handler failing
+    // now is the listener's doing, not a fault of its own.
+    if (this.#abortReason !== undefined) return;
     const error =
       e instanceof HcError && e.code === 'RELAY_E_HC_STATUS'
         ? e
@@ -650,6 +755,8 @@ export class Exchange implements GateEntry {
 
   #destroyStreams(): void {
     this.#ownDestroy = true;
+    this.#bodyOpen = false;
+    this.#feed = undefined;
     this.#request?.destroy();
     this.#writable?.destroy();
   }
@@ -680,6 +787,110 @@ function sendOn(ch: ResponseChannel, frame: string, body: Buffer | undefined): P
   const sends = [ch.sendText(frame)];
   if (body !== undefined) sends.push(ch.sendBinary(body, true));
   return Promise.all(sends);
+}
+
+function noop(): void {
+  // an 'error' listener that only keeps an unlistened error from crashing the relay
+}
+
+/** A body that arrived whole: pushed at once, nothing to read on demand. */
+class WholeBody extends Readable {
+  constructor() {
+    super({ autoDestroy: false, emitClose: false });
+    // Failures are reported as events; an unlistened 'error' must not crash the relay.
+    this.on('error', noop);
+  }
+
+  override _read(): void {
+    // everything is pushed already
+  }
+}
+
+/** res.body: its write and final callbacks are the exchange's (and the back-pressure). */
+class ResponseBody extends Writable {
+  readonly #exchange: Exchange;
+
+  constructor(exchange: Exchange) {
+    // No autoDestroy: a destroy is then always someone's decision (see bodyDestroyed).
+    super({ highWaterMark: BODY_CHUNK, autoDestroy: false, emitClose: false });
+    this.#exchange = exchange;
+    this.on('error', noop);
+  }
+
+  override _write(chunk: Buffer, _encoding: string, cb: (error?: Error | null) => void): void {
+    this.#exchange.writeBody(chunk, cb);
+  }
+
+  override _final(cb: (error?: Error | null) => void): void {
+    this.#exchange.finalBody(cb);
+  }
+
+  override _destroy(err: Error | null, cb: (error?: Error | null) => void): void {
+    this.#exchange.bodyDestroyed(err);
+    cb(null);
+  }
+}
+
+/** The handler's request: fields, plus size and signal read from the exchange when asked. */
+class RelayedRequest implements HcRequest {
+  readonly id: string;
+  readonly method: string;
+  readonly target: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: Readable;
+  readonly mode: HcMode;
+  readonly #exchange: Exchange;
+
+  constructor(exchange: Exchange, body: Readable) {
+    this.#exchange = exchange;
+    this.id = exchange.id;
+    this.method = exchange.requestMethod;
+    this.target = exchange.requestTarget;
+    this.headers = exchange.requestHeaders;
+    this.body = body;
+    this.mode = exchange.originMode;
+    Object.freeze(this);
+  }
+
+  get size(): number {
+    return this.#exchange.bodySize;
+  }
+
+  get signal(): AbortSignal {
+    return this.#exchange.abortSignal;
+  }
+}
+
+/** The handler's response. */
+class RelayedResponse implements HcResponse {
+  readonly body: Writable;
+  readonly #exchange: Exchange;
+
+  constructor(exchange: Exchange, body: Writable) {
+    this.#exchange = exchange;
+    this.body = body;
+    Object.freeze(this);
+  }
+
+  get statusSet(): boolean {
+    return this.#exchange.hasStatus;
+  }
+
+  status(code: number, description?: string, headers?: HcHeaders): void {
+    this.#exchange.setStatus(code, description, headers);
+  }
+
+  send(code: number, data?: string | Uint8Array, headers?: HcHeaders): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.#exchange.setStatus(code, undefined, headers);
+      // end()'s callback runs at 'finish', or with the error if the body is destroyed first
+      // (lighter than stream.finished() on every response).
+      this.body.end(data, (err?: Error | null) => {
+        if (err) reject(err);
+        else resolve();
+      });
+    });
+  }
 }
 
 function asError(e: unknown): Error {

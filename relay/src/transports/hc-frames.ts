@@ -161,8 +161,10 @@ function parseHeaders(raw: unknown): Readonly<Record<string, string>> | string {
   if (raw === undefined || raw === null) return Object.freeze({});
   if (!isRecord(raw)) return 'request.requestHeaders is not an object';
   const out: Record<string, string> = Object.create(null) as Record<string, string>;
-  for (const [name, value] of Object.entries(raw)) {
+  // for...in: JSON.parse made `raw`, so every enumerable key is its own (no entries() arrays).
+  for (const name in raw) {
     if (!TOKEN.test(name)) return `request header name "${excerpt(name, 40)}" is not a token`;
+    const value = raw[name];
     let text: string;
     if (typeof value === 'string') text = value;
     else if (Array.isArray(value) && value.every((x) => typeof x === 'string')) {
@@ -170,7 +172,8 @@ function parseHeaders(raw: unknown): Readonly<Record<string, string>> | string {
     } else return `request header "${excerpt(name, 40)}" has a value that is not text`;
     if (!FIELD_VALUE.test(text)) return `request header "${excerpt(name, 40)}" has a bad value`;
     const key = name.toLowerCase();
-    out[key] = key in out ? `${out[key] ?? ''}, ${text}` : text;
+    const seen = out[key];
+    out[key] = seen === undefined ? text : `${seen}, ${text}`;
   }
   return Object.freeze(out);
 }
@@ -196,17 +199,27 @@ export interface ResponseHead {
   readonly body: boolean;
 }
 
-/** `{"response":{...}}` */
+/** `{"response":{...}}` (written out by hand: it is on every request's path). */
 export function responseFrame(r: ResponseHead): string {
-  return JSON.stringify({
-    response: {
-      requestId: r.requestId,
-      statusCode: r.statusCode,
-      ...(r.statusDescription === undefined ? {} : { statusDescription: r.statusDescription }),
-      responseHeaders: r.headers,
-      body: r.body,
-    },
-  });
+  const description =
+    r.statusDescription === undefined
+      ? ''
+      : `,"statusDescription":${JSON.stringify(r.statusDescription)}`;
+  return `{"response":{"requestId":${JSON.stringify(r.requestId)},"statusCode":${String(r.statusCode)}${description},"responseHeaders":${JSON.stringify(r.headers)},"body":${r.body ? 'true' : 'false'}}}`;
+}
+
+/**
+ * The UTF-8 size of `JSON.stringify(headers)`, serialising only when it could matter: while a
+ * cheap upper bound is at most `small`, the bound is returned (6 bytes per UTF-16 unit is the
+ * worst case: a lone surrogate is written as \uXXXX).
+ */
+export function headerJsonBytes(headers: Readonly<Record<string, string>>, small: number): number {
+  let units = 2;
+  for (const name in headers) {
+    units += name.length + (headers[name]?.length ?? 0) + 6;
+  }
+  const bound = 6 * units;
+  return bound <= small ? bound : Buffer.byteLength(JSON.stringify(headers));
 }
 
 /** `{"renewToken":{"token":"SharedAccessSignature ..."}}` */

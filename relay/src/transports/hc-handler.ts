@@ -15,9 +15,16 @@ export interface HcRequest {
   readonly target: string;
   /** Lower-case names; repeated headers joined with ", ". No authorization the service strips. */
   readonly headers: Readonly<Record<string, string>>;
-  /** The request body. Empty when the request has none. */
+  /**
+   * The request body. Empty when the request has none. By rendezvous it streams as it arrives
+   * (reading stops while 64 KiB wait unread); if it then passes maxRequestBytes it fails with
+   * HcError RELAY_E_HC_TOO_LARGE (the listener answers 413 itself).
+   */
   readonly body: Readable;
-  /** The body size in bytes. */
+  /**
+   * Body bytes received so far: the whole size once `body` has ended. (Control-channel bodies
+   * arrive whole, so there it is final from the start.)
+   */
   readonly size: number;
   readonly mode: HcMode;
   /**

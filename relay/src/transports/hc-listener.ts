@@ -26,7 +26,7 @@ import type { HcHandler } from './hc-handler';
 import { RendezvousChannel, type RendezvousHost } from './hc-rendezvous';
 import { systemScheduler, type RandomSource, type Scheduler, type TimerHandle } from './scheduler';
 import { CLOSE, type DialTarget, type HcSocket, type SocketFactory } from './socket';
-import { wsSocketFactory } from './ws-socket';
+import { clientSocketFactory } from './ws-socket';
 
 /** Paths a pino logger given to the listener should redact (the listener never logs them). */
 export const HC_LOG_REDACT: readonly string[] = Object.freeze([
@@ -45,7 +45,7 @@ export type DialPurpose = 'control' | 'rendezvous' | 'reject';
 export interface HcListenerDeps {
   /** The relay's dispatcher. */
   readonly handler: HcHandler;
-  /** The WebSocket transport (default: `ws`). */
+  /** The WebSocket transport (default: clientSocketFactory(), the listener's own client). */
   readonly sockets?: SocketFactory;
   readonly scheduler?: Scheduler;
   /** Jitter source, uniform in [0, 1) (default Math.random). */
@@ -54,10 +54,14 @@ export interface HcListenerDeps {
   readonly logger?: Logger;
   /**
    * The endpoint map and egress policy: turns a logical URL into the one to dial (e.g. the
-   * loopback port of a simulator proxy), or throws to refuse it. Default: dial as given.
+   * loopback port of a simulator proxy), at once or later (a DNS check is asynchronous), or
+   * throws / rejects to refuse it (RELAY_E_HC_ADDRESS). Default: dial as given.
    */
-  readonly dial?: (url: URL, purpose: DialPurpose) => URL;
+  readonly dial?: DialPolicy;
 }
+
+/** The dial dependency: the URL to dial for a logical one, now or later; throw to refuse. */
+export type DialPolicy = (url: URL, purpose: DialPurpose) => URL | Promise<URL>;
 
 export type HcListenerState =
   'idle' | 'connecting' | 'connected' | 'waiting' | 'closing' | 'closed' | 'failed';
@@ -152,7 +156,7 @@ export class HybridListener extends EventEmitter<HcListenerEvents> {
   readonly #scheduler: Scheduler;
   readonly #random: RandomSource;
   readonly #logger: Logger;
-  readonly #dial: ((url: URL, purpose: DialPurpose) => URL) | undefined;
+  readonly #dial: DialPolicy | undefined;
   readonly #events: HcEventPublisher;
   readonly #gate: ConcurrencyGate;
   readonly #maxMessageBytes: number;
@@ -175,12 +179,13 @@ export class HybridListener extends EventEmitter<HcListenerEvents> {
   #resolveClosing: () => void = () => undefined;
   #graceTimer: TimerHandle | undefined;
   #aborted = 0;
+  #peakBuffered = 0;
 
   constructor(config: HcListenerConfigInput | HcListenerConfig, deps: HcListenerDeps) {
     super();
     this.config = listenerConfig(config);
     this.#handler = deps.handler;
-    this.#sockets = deps.sockets ?? wsSocketFactory();
+    this.#sockets = deps.sockets ?? clientSocketFactory();
     this.#scheduler = deps.scheduler ?? systemScheduler;
     this.#random = deps.random ?? Math.random;
     this.#dial = deps.dial;
@@ -222,6 +227,16 @@ export class HybridListener extends EventEmitter<HcListenerEvents> {
   /** Open or opening rendezvous sockets. */
   get rendezvousCount(): number {
     return this.#channels.size;
+  }
+
+  /**
+   * The most bytes of one streamed request body held at once since the listener was made:
+   * arrived and not yet read by its handler (its body stream plus what its socket kept while
+   * paused). Reading stops at 64 KiB in the stream, so this stays near that plus one network
+   * read, however slowly a handler reads.
+   */
+  get peakBufferedRequestBytes(): number {
+    return this.#peakBuffered;
   }
 
   /** Starts connecting (once). */
@@ -293,20 +308,48 @@ export class HybridListener extends EventEmitter<HcListenerEvents> {
     }
     const useQuery = this.config.tokenPlacement === 'query' || !this.#sockets.canSetHeaders;
     const logical = listenUrl(this.config, useQuery ? token : undefined);
-    let target: DialTarget;
-    try {
-      target = this.#mapUrl(logical, 'control');
-    } catch (e) {
-      this.#fail(
-        isHcError(e)
-          ? e
-          : new HcError('RELAY_E_HC_CONFIG', 'the dial policy refused the control endpoint'),
-      );
-      return;
-    }
     this.#events.publish('relay:hc:connecting', { attempt: n, url: sanitizeUrl(logical) });
     const log = this.#logger.child({ connection: n });
     log.debug({ url: sanitizeUrl(logical) }, 'connecting');
+    let mapped: DialTarget | Promise<DialTarget>;
+    try {
+      mapped = this.#mapUrl(logical, 'control');
+    } catch (e) {
+      this.#connectFailed(n, asAddressError(e, 'control'), log);
+      return;
+    }
+    if (mapped instanceof Promise) {
+      // The dial policy answers later: within the handshake bound, like the handshake itself.
+      let settled = false;
+      const live = (): boolean => {
+        if (settled || this.#connects !== n || this.#state !== 'connecting') return false;
+        settled = true;
+        this.#scheduler.clearTimer(timer);
+        return true;
+      };
+      const timer = this.#scheduler.setTimer(() => {
+        if (live()) {
+          this.#connectFailed(
+            n,
+            addressError('the dial policy did not answer within the handshake bound'),
+            log,
+          );
+        }
+      }, this.config.handshakeTimeoutMs);
+      mapped.then(
+        (target) => {
+          if (live()) this.#openControl(n, target, token, useQuery, log);
+        },
+        (e: unknown) => {
+          if (live()) this.#connectFailed(n, asAddressError(e, 'control'), log);
+        },
+      );
+      return;
+    }
+    this.#openControl(n, mapped, token, useQuery, log);
+  }
+
+  #openControl(n: number, target: DialTarget, token: string, useQuery: boolean, log: Logger): void {
     const headers: Record<string, string> = {
       ...target.headers,
       ...(useQuery ? {} : { ServiceBusAuthorization: token }),
@@ -478,14 +521,19 @@ export class HybridListener extends EventEmitter<HcListenerEvents> {
           : `the control channel could not be opened: ${conn.error ?? `closed with ${code}`}`,
         { code },
       );
+    this.#connectFailed(conn.n, error, conn.log);
+  }
+
+  /** A connect attempt failed (refused, not opened, or its dial refused): maybe retry. */
+  #connectFailed(attempt: number, error: HcError, log: Logger): void {
     const retryable = isRetryable(error);
     this.#events.publish('relay:hc:refused', {
-      attempt: conn.n,
+      attempt,
       status: typeof error.details.status === 'number' ? error.details.status : undefined,
       code: error.code,
       retryable,
     });
-    conn.log.warn({ code: error.code }, 'connect attempt failed');
+    log.warn({ code: error.code }, 'connect attempt failed');
     this.emit('refused', error);
     if (!retryable) {
       this.#refusals++;
@@ -639,6 +687,7 @@ export class HybridListener extends EventEmitter<HcListenerEvents> {
   }
 
   #announce(item: AssembledRequest, mode: 'control' | 'rendezvous'): void {
+    if (!this.#events.has('relay:hc:request-received')) return;
     this.#events.publish('relay:hc:request-received', {
       requestId: item.head.id,
       mode,
@@ -648,7 +697,7 @@ export class HybridListener extends EventEmitter<HcListenerEvents> {
   }
 
   #openNotice(address: string, id: string | undefined): void {
-    let target: DialTarget;
+    let target: DialTarget | Promise<DialTarget>;
     try {
       target = this.#rendezvousUrl(address);
     } catch (e) {
@@ -665,7 +714,7 @@ export class HybridListener extends EventEmitter<HcListenerEvents> {
   #rejectAccept(id: string, address: string): void {
     if (this.#state === 'closing') return;
     const status = 501;
-    let target: DialTarget;
+    let target: DialTarget | Promise<DialTarget>;
     try {
       target = this.#rendezvousUrl(
         rejectUrl(address, status, 'this relay serves HTTP requests only'),
@@ -675,6 +724,22 @@ export class HybridListener extends EventEmitter<HcListenerEvents> {
       this.#fault(isHcError(e) ? e : addressError('refused by the dial policy'), id);
       return;
     }
+    if (target instanceof Promise) {
+      target.then(
+        (t) => {
+          if (this.#state !== 'closing' && this.#state !== 'closed') this.#probe(id, t, status);
+        },
+        (e: unknown) => {
+          this.#fault(isHcError(e) ? e : addressError('refused by the dial policy'), id);
+        },
+      );
+      return;
+    }
+    this.#probe(id, target, status);
+  }
+
+  /** Dials a reject URL; the service answers it (410) and the socket is dropped. */
+  #probe(id: string, target: DialTarget, status: number): void {
     let answered: number | undefined;
     const socket = this.#sockets.open(
       {
@@ -710,7 +775,10 @@ export class HybridListener extends EventEmitter<HcListenerEvents> {
   }
 
   /** Checks a rendezvous address from the service and maps it for dialling. */
-  #rendezvousUrl(address: string, purpose: DialPurpose = 'rendezvous'): DialTarget {
+  #rendezvousUrl(
+    address: string,
+    purpose: DialPurpose = 'rendezvous',
+  ): DialTarget | Promise<DialTarget> {
     let url: URL;
     try {
       url = new URL(address);
@@ -735,14 +803,26 @@ export class HybridListener extends EventEmitter<HcListenerEvents> {
     return this.#mapUrl(url.toString(), purpose);
   }
 
-  #mapUrl(logical: string, purpose: DialPurpose): DialTarget {
+  /**
+   * The target for a logical URL after the dial policy: at once when it answers at once, else a
+   * promise. A refusal (thrown or rejected) is an HcError, RELAY_E_HC_ADDRESS unless the policy
+   * threw an HcError of its own.
+   */
+  #mapUrl(logical: string, purpose: DialPurpose): DialTarget | Promise<DialTarget> {
     if (this.#dial === undefined) return { url: logical, headers: {} };
-    let mapped: URL;
+    let mapped: URL | Promise<URL>;
     try {
       mapped = this.#dial(new URL(logical), purpose);
     } catch (e) {
-      if (isHcError(e)) throw e;
-      throw addressError(`the dial policy refused the ${purpose} address`);
+      throw asAddressError(e, purpose);
+    }
+    if (mapped instanceof Promise) {
+      return mapped.then(
+        (url) => dialTarget(new URL(logical), url),
+        (e: unknown) => {
+          throw asAddressError(e, purpose);
+        },
+      );
     }
     return dialTarget(new URL(logical), mapped);
   }
@@ -755,10 +835,12 @@ export class HybridListener extends EventEmitter<HcListenerEvents> {
     const conn = this.#control;
     // Only on the connection the request came on: a later connection is another channel.
     if (conn?.openedAt === undefined || conn.closing || conn.n !== connection) return undefined;
-    // Queued back to back: nothing else can come between the response and its body.
-    const sends = [conn.socket.sendText(frame)];
-    if (body !== undefined) sends.push(conn.socket.sendBinary(body, true));
-    return Promise.all(sends).then(() => undefined);
+    // Queued back to back: nothing else can come between the response and its body. A socket
+    // that fails the first send fails the second too, so the second's outcome is the answer.
+    const head = conn.socket.sendText(frame);
+    if (body === undefined) return head;
+    head.catch(noop);
+    return conn.socket.sendBinary(body, true);
   }
 
   #fault(error: HcError, requestId?: string): void {
@@ -835,7 +917,7 @@ export class HybridListener extends EventEmitter<HcListenerEvents> {
       isClosing: () => this.#state === 'closing',
       maxMessageBytes: this.#maxMessageBytes,
       createExchange: (item, channel) => {
-        this.#announce(item, 'rendezvous');
+        if (item.kind !== 'streamed') this.#announce(item, 'rendezvous');
         const ex = new Exchange(
           this.#exchangeHost,
           { mode: 'rendezvous', channel },
@@ -855,6 +937,17 @@ export class HybridListener extends EventEmitter<HcListenerEvents> {
         } else if (this.#state === 'closing') {
           ex.refuse(shutdownError(item.head.id), CLOSE.normal);
         } else ex.dispatch();
+      },
+      received: (exchange, method, size) => {
+        this.#events.publish('relay:hc:request-received', {
+          requestId: exchange.id,
+          mode: 'rendezvous',
+          method,
+          size,
+        });
+      },
+      noteBuffered: (bytes) => {
+        if (bytes > this.#peakBuffered) this.#peakBuffered = bytes;
       },
       fault: (error, requestId) => {
         this.#fault(error, requestId);
@@ -893,6 +986,10 @@ export function dialTarget(logical: URL, mapped: URL): DialTarget {
   };
 }
 
+function noop(): void {
+  // the outcome is read from another promise
+}
+
 function bodyOf(item: AssembledRequest): Buffer | undefined {
   return item.kind === 'request' ? item.body : undefined;
 }
@@ -905,6 +1002,12 @@ function shutdownError(id: string): HcError {
 
 function addressError(message: string, details: Record<string, string> = {}): HcError {
   return new HcError('RELAY_E_HC_ADDRESS', message, details);
+}
+
+/** What the dial policy threw or rejected with, as a typed error. */
+function asAddressError(e: unknown, purpose: DialPurpose): HcError {
+  if (isHcError(e)) return e;
+  return addressError(`the dial policy refused the ${purpose} address`);
 }
 
 function asConfigError(e: unknown): HcError {

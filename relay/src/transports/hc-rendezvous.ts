@@ -1,17 +1,27 @@
 // One rendezvous WebSocket (`sb-hc-action=request`). In: an address from the service, dialled
-// as given (after the dial policy, with the logical Host kept), and the messages the service
-// sends on it. Out: requests handed to the listener one at a time (a rendezvous socket carries
-// one sender's requests in order), the responses' frames, and a close: after the last response
-// when idle for rendezvousIdleMs (0: at once), after a refusal that must close it, or on abort.
+// as given (after the dial policy, which may answer later, with the logical Host kept), and the
+// messages the service sends on it. Out: requests handed to the listener one at a time (a
+// rendezvous socket carries one sender's requests in order), each body streamed to its request
+// as frames arrive — reading stops while the handler's stream is full, and a body over
+// maxRequestBytes is answered 413 and the socket closed without reading the rest — the
+// responses' frames, and a close: after the last response when idle for rendezvousIdleMs (0: at
+// once), after a refusal that must close it, when a body was left unread, or on abort.
 import type { Logger } from 'pino';
-import { HcError } from './errors';
+import { HcError, isHcError } from './errors';
 import { RequestAssembler, type AssembledRequest } from './hc-assembler';
 import type { HcListenerConfig } from './hc-config';
 import type { HcEventPublisher } from './hc-events';
-import type { Exchange, ResponseChannel } from './hc-exchange';
+import type { BodyFeed, Exchange, ResponseChannel } from './hc-exchange';
 import { excerpt } from './hc-frames';
 import type { Scheduler, TimerHandle } from './scheduler';
-import { CLOSE, type DialTarget, type HcSocket, type SocketFactory } from './socket';
+import {
+  CLOSE,
+  type DialTarget,
+  type HcSocket,
+  type SocketFactory,
+  type SocketOptions,
+  type StreamingHcSocket,
+} from './socket';
 
 /** What a rendezvous channel needs from the listener. */
 export interface RendezvousHost {
@@ -23,8 +33,16 @@ export interface RendezvousHost {
   isClosing(): boolean;
   /** The largest message a socket accepts. */
   readonly maxMessageBytes: number;
-  /** Makes the exchange for a request that arrived on `channel` (not yet dispatched). */
+  /**
+   * Makes the exchange for a request that arrived on `channel` (not yet dispatched); a whole
+   * or refused request is announced (relay:hc:request-received) now, a streamed one by
+   * received() when its body is complete or failed.
+   */
   createExchange(item: AssembledRequest, channel: RendezvousChannel): Exchange;
+  /** A streamed request's body is complete (or failed) after `size` bytes. */
+  received(exchange: Exchange, method: string, size: number): void;
+  /** Bytes of one streamed body held for its handler (stream + socket), for the peak figure. */
+  noteBuffered(bytes: number): void;
   /** Dispatches (or refuses) an exchange made by createExchange. */
   launch(exchange: Exchange, item: AssembledRequest, channel: RendezvousChannel): void;
   fault(error: HcError, requestId?: string): void;
@@ -43,9 +61,18 @@ type State = 'connecting' | 'open' | 'closing' | 'closed';
 /** At most this many requests wait behind the one being answered on one socket. */
 const MAX_PIPELINED = 1;
 
-export class RendezvousChannel implements ResponseChannel {
+interface Queued {
+  readonly item: AssembledRequest;
+  /** Made at arrival for a streamed request (its body needs somewhere to go). */
+  readonly exchange: Exchange | undefined;
+}
+
+export class RendezvousChannel implements ResponseChannel, BodyFeed {
   readonly #host: RendezvousHost;
-  readonly #socket: HcSocket;
+  /** Undefined until the dial policy answered. */
+  #socket: HcSocket | undefined;
+  /** The same socket when it streams (pause/resume); undefined for whole-message sockets. */
+  #streaming: StreamingHcSocket | undefined;
   readonly #assembler: RequestAssembler;
   readonly #requestId: string | undefined;
   readonly #log: Logger;
@@ -53,7 +80,10 @@ export class RendezvousChannel implements ResponseChannel {
   #everOpened = false;
   #current: Exchange | undefined;
   #bound: Exchange | undefined;
-  readonly #queue: AssembledRequest[] = [];
+  /** The request whose body is arriving now. */
+  #inbound: { readonly exchange: Exchange; readonly method: string } | undefined;
+  #dialError: HcError | undefined;
+  readonly #queue: Queued[] = [];
   #timer: TimerHandle | undefined;
   #refusal: { status: number; description: string } | undefined;
   #error: string | undefined;
@@ -63,7 +93,11 @@ export class RendezvousChannel implements ResponseChannel {
   readonly #closed: Promise<void>;
   #resolveClosed: () => void = () => undefined;
 
-  constructor(host: RendezvousHost, target: DialTarget, options: RendezvousOptions) {
+  constructor(
+    host: RendezvousHost,
+    target: DialTarget | Promise<DialTarget>,
+    options: RendezvousOptions,
+  ) {
     this.#host = host;
     this.#requestId = options.requestId;
     this.#bound = options.bound;
@@ -96,41 +130,100 @@ export class RendezvousChannel implements ResponseChannel {
         },
       },
       (id) => this.#bound?.id === id,
+      {
+        data: (chunk) => {
+          this.#bodyData(chunk);
+        },
+        end: (size) => {
+          this.#bodyEnd(size);
+        },
+        failed: (error, size) => {
+          this.#bodyFailed(error, size);
+        },
+      },
     );
     this.#timer = host.scheduler.setTimer(() => {
       this.#timer = undefined;
       this.#error = 'the rendezvous handshake timed out';
-      this.#socket.terminate();
+      this.#terminateSocket();
     }, host.config.handshakeTimeoutMs);
-    this.#socket = host.sockets.open(
-      {
-        url: target.url,
-        headers: target.headers,
-        maxMessageBytes: host.maxMessageBytes,
-        ...(target.servername !== undefined ? { servername: target.servername } : {}),
+    if (target instanceof Promise) {
+      target.then(
+        (t) => {
+          this.#open(t);
+        },
+        (e: unknown) => {
+          this.#dialFailed(e);
+        },
+      );
+    } else this.#open(target);
+  }
+
+  #open(target: DialTarget): void {
+    if (this.#state !== 'connecting' || this.#socket !== undefined) return;
+    const host = this.#host;
+    const options: SocketOptions = {
+      url: target.url,
+      headers: target.headers,
+      maxMessageBytes: host.maxMessageBytes,
+      ...(target.servername !== undefined ? { servername: target.servername } : {}),
+    };
+    const common = {
+      onOpen: () => {
+        this.#onOpen();
       },
-      {
-        onOpen: () => {
-          this.#onOpen();
+      onText: (text: string) => {
+        this.#assembler.text(text);
+      },
+      onPong: () => undefined,
+      onRefused: (status: number, description: string) => {
+        this.#refusal = { status, description: excerpt(description) };
+      },
+      onError: (error: Error) => {
+        this.#error = excerpt(error.message);
+      },
+      onClose: (code: number, reason: string) => {
+        this.#onClose(code, reason);
+      },
+    };
+    if (host.sockets.openStreaming !== undefined) {
+      const socket = host.sockets.openStreaming(options, {
+        ...common,
+        onBinaryPiece: (data, fin) => {
+          this.#assembler.piece(data, fin);
         },
-        onText: (text) => {
-          this.#assembler.text(text);
-        },
+      });
+      this.#streaming = socket;
+      this.#socket = socket;
+    } else {
+      // Whole messages: each is one piece with fin.
+      this.#socket = host.sockets.open(options, {
+        ...common,
         onBinary: (data) => {
-          this.#assembler.binary(data);
+          this.#assembler.piece(data, true);
         },
-        onPong: () => undefined,
-        onRefused: (status, description) => {
-          this.#refusal = { status, description: excerpt(description) };
-        },
-        onError: (error) => {
-          this.#error = excerpt(error.message);
-        },
-        onClose: (code, reason) => {
-          this.#onClose(code, reason);
-        },
-      },
-    );
+      });
+    }
+  }
+
+  #dialFailed(e: unknown): void {
+    if (this.#state === 'closed' || this.#socket !== undefined) return;
+    this.#dialError = isHcError(e)
+      ? e
+      : new HcError('RELAY_E_HC_ADDRESS', 'the dial policy refused the rendezvous address');
+    this.#onClose(CLOSE.abnormal, '');
+  }
+
+  /** Drops the socket (or, while the dial policy has not answered, gives up on it). */
+  #terminateSocket(): void {
+    if (this.#socket !== undefined) this.#socket.terminate();
+    else if (this.#state !== 'closed') this.#onClose(CLOSE.abnormal, '');
+  }
+
+  // --- BodyFeed: the handler read, so read on.
+
+  resume(): void {
+    if (this.#state === 'open') this.#streaming?.resume();
   }
 
   get isOpen(): boolean {
@@ -147,21 +240,34 @@ export class RendezvousChannel implements ResponseChannel {
   }
 
   sendText(text: string): Promise<void> {
-    if (this.#state !== 'open') return Promise.reject(notOpen());
+    if (this.#state !== 'open' || this.#socket === undefined) return Promise.reject(notOpen());
     return this.#socket.sendText(text);
   }
 
   sendBinary(data: Uint8Array, fin: boolean): Promise<void> {
-    if (this.#state !== 'open') return Promise.reject(notOpen());
+    if (this.#state !== 'open' || this.#socket === undefined) return Promise.reject(notOpen());
     return this.#socket.sendBinary(data, fin);
   }
 
   release(exchange: Exchange, closeCode: number | undefined): void {
     if (this.#bound === exchange) this.#bound = undefined;
-    if (this.#current !== exchange) return;
+    const bodyLeft = this.#inbound?.exchange === exchange;
+    if (bodyLeft) this.#inbound = undefined;
+    if (this.#current !== exchange) {
+      // A queued request that ended before its turn (its socket is going anyway).
+      const at = this.#queue.findIndex((q) => q.exchange === exchange);
+      if (at !== -1) this.#queue.splice(at, 1);
+      return;
+    }
     this.#current = undefined;
     if (closeCode !== undefined) {
       this.close(closeCode, 'request refused');
+      return;
+    }
+    if (bodyLeft) {
+      // Answered before its body was read: reading the rest only to drop it costs more than a
+      // new socket, so this one closes (after the response, which is already sent).
+      this.close(CLOSE.normal, 'request body not read');
       return;
     }
     if (this.#host.isClosing()) {
@@ -172,7 +278,7 @@ export class RendezvousChannel implements ResponseChannel {
   }
 
   abort(code: number, reason: string): void {
-    if (code === CLOSE.abnormal) this.#socket.terminate();
+    if (code === CLOSE.abnormal) this.#terminateSocket();
     else this.close(code, reason);
   }
 
@@ -182,14 +288,15 @@ export class RendezvousChannel implements ResponseChannel {
     const wasConnecting = this.#state === 'connecting';
     this.#state = 'closing';
     this.#clearTimer();
-    if (wasConnecting) {
-      this.#socket.terminate();
+    const socket = this.#socket;
+    if (wasConnecting || socket === undefined) {
+      this.#terminateSocket();
       return;
     }
-    this.#socket.close(code, reason);
+    socket.close(code, reason);
     this.#timer = this.#host.scheduler.setTimer(() => {
       this.#timer = undefined;
-      this.#socket.terminate();
+      socket.terminate();
     }, this.#host.config.closeTimeoutMs);
   }
 
@@ -201,7 +308,7 @@ export class RendezvousChannel implements ResponseChannel {
   }
 
   terminate(): void {
-    this.#socket.terminate();
+    this.#terminateSocket();
   }
 
   #onOpen(): void {
@@ -239,20 +346,51 @@ export class RendezvousChannel implements ResponseChannel {
       this.close(CLOSE.policy, 'too many pipelined requests');
       return;
     }
-    this.#queue.push(item);
+    let exchange: Exchange | undefined;
+    if (item.kind === 'streamed') {
+      exchange = this.#host.createExchange(item, this);
+      exchange.streamBody(this);
+      this.#inbound = { exchange, method: item.head.method };
+    }
+    this.#queue.push({ item, exchange });
     this.#pump();
+  }
+
+  #bodyData(chunk: Buffer): void {
+    const inbound = this.#inbound;
+    if (inbound === undefined) return;
+    const { exchange } = inbound;
+    const more = exchange.bodyData(chunk);
+    if (!more) this.#streaming?.pause();
+    this.#host.noteBuffered(exchange.bodyBuffered + (this.#streaming?.bufferedBytes ?? 0));
+  }
+
+  #bodyEnd(size: number): void {
+    const inbound = this.#inbound;
+    if (inbound === undefined) return;
+    this.#inbound = undefined;
+    this.#host.received(inbound.exchange, inbound.method, size);
+    inbound.exchange.bodyEnd();
+  }
+
+  #bodyFailed(error: HcError, size: number): void {
+    const inbound = this.#inbound;
+    if (inbound === undefined) return;
+    this.#inbound = undefined;
+    this.#host.received(inbound.exchange, inbound.method, size);
+    inbound.exchange.bodyFailed(error);
   }
 
   /** Starts the next queued request; true when one is in hand afterwards. */
   #pump(): boolean {
     if (this.#current !== undefined) return true;
     if (this.#state !== 'open') return false;
-    const item = this.#queue.shift();
-    if (item === undefined) return false;
+    const next = this.#queue.shift();
+    if (next === undefined) return false;
     this.#clearTimer();
-    const exchange = this.#host.createExchange(item, this);
+    const exchange = next.exchange ?? this.#host.createExchange(next.item, this);
     this.#current = exchange;
-    this.#host.launch(exchange, item, this);
+    this.#host.launch(exchange, next.item, this);
     return true;
   }
 
@@ -273,15 +411,19 @@ export class RendezvousChannel implements ResponseChannel {
     const wasOpen = this.#everOpened;
     this.#state = 'closed';
     this.#clearTimer();
+    let lostBecause: HcError | undefined;
     if (!wasOpen) {
       const status = this.#refusal?.status;
-      const error = new HcError(
-        'RELAY_E_HC_RENDEZVOUS',
-        status !== undefined
-          ? `the rendezvous socket was refused with ${status}`
-          : `the rendezvous socket could not be opened: ${this.#error ?? `closed with ${code}`}`,
-        { requestId: excerpt(this.#requestId ?? ''), status, code },
-      );
+      const error =
+        this.#dialError ??
+        new HcError(
+          'RELAY_E_HC_RENDEZVOUS',
+          status !== undefined
+            ? `the rendezvous socket was refused with ${status}`
+            : `the rendezvous socket could not be opened: ${this.#error ?? `closed with ${code}`}`,
+          { requestId: excerpt(this.#requestId ?? ''), status, code },
+        );
+      lostBecause = error;
       this.#rejectOpened(error);
       this.#host.events.publish('relay:hc:rendezvous', {
         requestId: this.#requestId,
@@ -293,8 +435,8 @@ export class RendezvousChannel implements ResponseChannel {
     } else {
       const pending = this.#assembler.pendingId;
       if (code === CLOSE.tooBig && pending !== undefined) {
-        // The transport refused a body over maxMessageBytes before it was whole: no 413 can
-        // be sent on a socket that is already closing (see docs/relay/hybrid-listener.md).
+        // A whole-message transport refused a body over maxMessageBytes before it was whole:
+        // no 413 can be sent on a socket that is already closing.
         this.#host.fault(
           new HcError(
             'RELAY_E_HC_TOO_LARGE',
@@ -317,14 +459,16 @@ export class RendezvousChannel implements ResponseChannel {
     const current = this.#current;
     this.#current = undefined;
     this.#bound = undefined;
-    current?.channelLost();
-    for (const item of this.#queue.splice(0)) {
+    this.#inbound = undefined;
+    current?.channelLost(lostBecause?.code);
+    for (const { item, exchange } of this.#queue.splice(0)) {
       this.#host.fault(
         new HcError('RELAY_E_HC_RENDEZVOUS', 'a request was lost with its rendezvous socket', {
           requestId: excerpt(item.head.id),
         }),
         item.head.id,
       );
+      exchange?.channelLost();
     }
     this.#host.channelClosed(this);
     this.#resolveClosed();

@@ -1,5 +1,6 @@
 // The relay's transports, as one import. In: nothing. Out: the Hybrid Connections listener,
-// its config parser, handler types, socket adapters (ws, browser-style), events and errors.
+// its config parser, handler types, socket adapters (ws + the streaming client,
+// browser-style), the RFC 6455 frame reader, events and errors.
 export {
   HybridListener,
   createHybridListener,
@@ -9,6 +10,7 @@ export {
   sameService,
   dialTarget,
   HC_LOG_REDACT,
+  type DialPolicy,
   type DialPurpose,
   type HcListenerDeps,
   type HcListenerEvents,
@@ -27,7 +29,23 @@ export type { HcHandler, HcHeaders, HcMode, HcRequest, HcResponse } from './hc-h
 export { HC_CHANNELS, type HcChannel, type HcEventData } from './hc-events';
 export { HcError, RELAY_HC_ERRORS, isHcError, type HcErrorCode } from './errors';
 export { baseDelay, delayBounds, reconnectDelay } from './hc-backoff';
-export { wsSocketFactory, type WsConstructor } from './ws-socket';
+export {
+  clientSocketFactory,
+  wsSocketFactory,
+  type ClientSocketFactoryOptions,
+  type WsConstructor,
+  type WsSocketFactoryOptions,
+} from './ws-socket';
+export { openClientSocket, openStreamingSocket, acceptFor, type WsTlsOptions } from './ws-client';
+export {
+  FrameReader,
+  OPCODE,
+  closePayload,
+  isValidCloseCode,
+  maskedFrame,
+  type FrameLimits,
+  type FrameSink,
+} from './ws-frames';
 export {
   browserSocketFactory,
   browserCloseCode,
@@ -41,5 +59,7 @@ export {
   type SocketFactory,
   type SocketHandlers,
   type SocketOptions,
+  type StreamingHcSocket,
+  type StreamingSocketHandlers,
 } from './socket';
 export { systemScheduler, type RandomSource, type Scheduler, type TimerHandle } from './scheduler';

@@ -1,7 +1,8 @@
 // The small WebSocket interface the listener core is written against, so the same core runs
-// over `ws` (ws-socket.ts) and over browser-style sockets such as mock-socket
-// (browser-socket.ts). In: a URL, headers and limits. Out: a socket that sends text, binary
-// fragments and pings, and reports open, messages, pongs, refusals and exactly one close.
+// over `ws` and the listener's own frame-level client (ws-socket.ts, ws-client.ts) and over
+// browser-style sockets such as mock-socket (browser-socket.ts). In: a URL, headers and
+// limits. Out: a socket that sends text, binary fragments and pings, and reports open,
+// messages (whole, or binary piece by piece with pause/resume), pongs, refusals and one close.
 
 /** What a socket reports. After onClose nothing else is reported. */
 export interface SocketHandlers {
@@ -26,7 +27,10 @@ export interface SocketOptions {
   readonly url: string;
   /** Handshake headers; ignored by transports that cannot set them (see canSetHeaders). */
   readonly headers: Readonly<Record<string, string>>;
-  /** The largest message accepted; a larger one closes the socket with 1009. */
+  /**
+   * The largest message accepted; a larger one closes the socket with 1009. A streaming socket
+   * applies it to text messages only: binary pieces are counted by the receiver.
+   */
   readonly maxMessageBytes: number;
   /**
    * The name to verify the server's TLS certificate against (SNI) when the dial policy sent
@@ -46,7 +50,10 @@ export interface DialTarget {
   readonly servername?: string;
 }
 
-/** One WebSocket, client side. */
+/**
+ * One WebSocket, client side. Sends go out in call order; a socket that fails one send fails
+ * every later one.
+ */
 export interface HcSocket {
   /** Sends one text message; resolves when handed to the network (rejects if not open). */
   sendText(text: string): Promise<void>;
@@ -63,6 +70,25 @@ export interface HcSocket {
   terminate(): void;
 }
 
+/** What a streaming socket reports: binary messages piece by piece instead of whole. */
+export interface StreamingSocketHandlers extends Omit<SocketHandlers, 'onBinary'> {
+  /**
+   * A piece of a binary message as it arrived; `fin` on the message's last piece (which may
+   * be empty). The buffer is the receiver's to keep.
+   */
+  onBinaryPiece(data: Buffer, fin: boolean): void;
+}
+
+/** A socket whose reading can be stopped: the back-pressure point of streamed request bodies. */
+export interface StreamingHcSocket extends HcSocket {
+  /** Stops handing messages over (and reading the network) until resume(). */
+  pause(): void;
+  /** Hands over what was kept, then reads on (unless a handler paused again). */
+  resume(): void;
+  /** Bytes read from the network and not yet handed over. */
+  readonly bufferedBytes: number;
+}
+
 /** Opens sockets. One adapter per WebSocket implementation. */
 export interface SocketFactory {
   /** False for browser-style sockets: the token then goes in the sb-hc-token query parameter. */
@@ -70,6 +96,12 @@ export interface SocketFactory {
   /** False for browser-style sockets: keep-alive pings and half-open detection are then off. */
   readonly canPing: boolean;
   open(options: SocketOptions, handlers: SocketHandlers): HcSocket;
+  /**
+   * Optional streaming hook, used for rendezvous sockets: binary messages are handed over piece
+   * by piece as frames arrive, and reading stops while the receiver is full. A factory without
+   * it (browser-style sockets) serves rendezvous sockets through open(), whole messages.
+   */
+  openStreaming?(options: SocketOptions, handlers: StreamingSocketHandlers): StreamingHcSocket;
 }
 
 /** Close codes a listener uses (RFC 6455 section 7.4.1). */

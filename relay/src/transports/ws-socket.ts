@@ -1,7 +1,8 @@
-// The `ws` 8 adapter of the listener's socket interface (socket.ts): the production transport.
-// In: a ws WebSocket constructor (injectable), a URL, headers (ServiceBusAuthorization, the
-// logical Host when the URL was mapped), the TLS server name and a message size bound. Out:
-// an HcSocket with real pings, binary fragments (fin) and send callbacks as back-pressure; an
+// The production socket factory (socket.ts): the control channel over `ws` 8, rendezvous
+// sockets over the listener's own frame-level client (ws-client.ts) so request bodies stream.
+// In: a ws WebSocket constructor (injectable), TLS options, a URL, headers (ServiceBusAuthorization,
+// the logical Host when the URL was mapped), the TLS server name and a message size bound. Out:
+// HcSockets with real pings, binary fragments (fin) and send callbacks as back-pressure; an
 // HTTP refusal of the handshake is reported with its status.
 import WebSocket from 'ws';
 import {
@@ -10,29 +11,81 @@ import {
   type SocketFactory,
   type SocketHandlers,
   type SocketOptions,
+  type StreamingSocketHandlers,
 } from './socket';
+import { openClientSocket, openStreamingSocket, type WsTlsOptions } from './ws-client';
 
 /** The part of ws's WebSocket constructor the adapter uses. */
 export type WsConstructor = new (url: string, options: WebSocket.ClientOptions) => WebSocket;
 
-/** A SocketFactory over `ws` (default: the real ws WebSocket). */
-export function wsSocketFactory(Ctor: WsConstructor = WebSocket): SocketFactory {
+export interface WsSocketFactoryOptions {
+  /**
+   * TLS options for wss:// (e.g. `ca` for a private CA), given to `ws` and to the streaming
+   * client alike. A constructor that adds TLS options itself does not reach the streaming
+   * client: give them here.
+   */
+  readonly tls?: WsTlsOptions;
+  /**
+   * Rendezvous sockets through the frame-level client, so request bodies stream with
+   * back-pressure (default true). false: `ws` for them too (whole messages).
+   */
+  readonly streamRendezvous?: boolean;
+}
+
+/** A SocketFactory over `ws` (default: the real ws WebSocket) and the streaming client. */
+export function wsSocketFactory(
+  Ctor: WsConstructor = WebSocket,
+  factoryOptions: WsSocketFactoryOptions = {},
+): SocketFactory {
+  const tls = factoryOptions.tls ?? {};
+  const open = (options: SocketOptions, handlers: SocketHandlers): HcSocket =>
+    openWsSocket(Ctor, tls, options, handlers);
+  if (factoryOptions.streamRendezvous === false) {
+    return Object.freeze({ canSetHeaders: true, canPing: true, open });
+  }
+  return Object.freeze({
+    canSetHeaders: true,
+    canPing: true,
+    open,
+    openStreaming: (options: SocketOptions, handlers: StreamingSocketHandlers) =>
+      openStreamingSocket(options, handlers, tls),
+  });
+}
+
+export interface ClientSocketFactoryOptions {
+  /** TLS options for wss:// (e.g. `ca` for a private CA). */
+  readonly tls?: WsTlsOptions;
+}
+
+/**
+ * The listener's default sockets: its own RFC 6455 client (ws-client.ts) for the control
+ * channel (whole messages) and for rendezvous sockets (streamed bodies). Lighter per request
+ * than `ws`: a response's head and body frames leave in one write.
+ */
+export function clientSocketFactory(
+  factoryOptions: ClientSocketFactoryOptions = {},
+): SocketFactory {
+  const tls = factoryOptions.tls ?? {};
   return Object.freeze({
     canSetHeaders: true,
     canPing: true,
     open: (options: SocketOptions, handlers: SocketHandlers) =>
-      openWsSocket(Ctor, options, handlers),
+      openClientSocket(options, handlers, tls),
+    openStreaming: (options: SocketOptions, handlers: StreamingSocketHandlers) =>
+      openStreamingSocket(options, handlers, tls),
   });
 }
 
 function openWsSocket(
   Ctor: WsConstructor,
+  tls: WsTlsOptions,
   options: SocketOptions,
   handlers: SocketHandlers,
 ): HcSocket {
   let ws: WebSocket;
   try {
     ws = new Ctor(options.url, {
+      ...(tls as WebSocket.ClientOptions),
       headers: { ...options.headers },
       maxPayload: options.maxMessageBytes,
       perMessageDeflate: false,

@@ -1,26 +1,24 @@
 // Shared set-up of the HC conformance cases: the whole path on loopback. In: a tap test and
 // what a case needs (TLS listeners, a manual clock, limits). Out: the simulated Azure Relay
-// endpoint with keys made at run time; OUR relay listener (createHybridListener over real `ws`
-// sockets) that dials the logical namespace host through an endpoint map to the simulator's
-// loopback ports; an HTTP sender with a Send token; one event log of every `sim:hc:*` and
+// endpoint with keys made at run time; OUR relay listener (createHybridListener over its
+// production sockets, its own WebSocket client) that dials the logical namespace host through
+// an endpoint map to the simulator's loopback ports; an HTTP sender with a Send token; one event log of every `sim:hc:*` and
 // `relay:hc:*` event; and a teardown that closes every listener, then the simulator.
 import { randomBytes } from 'node:crypto';
 import diagnostics from 'node:diagnostics_channel';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { Readable } from 'node:stream';
-import WebSocket from 'ws';
 import {
   HC_CHANNELS as RELAY_CHANNELS,
+  clientSocketFactory,
   createHybridListener,
-  wsSocketFactory,
   type HcHandler,
   type HcListenerConfigInput,
   type HybridListener,
   type RandomSource,
   type Scheduler as RelayScheduler,
   type TimerHandle,
-  type WsConstructor,
 } from '../../../relay/src/transports';
 import {
   HC_CHANNELS as SIM_CHANNELS,
@@ -303,7 +301,8 @@ export async function startHarness(t: tap.Test, options: HarnessOptions = {}): P
       },
       {
         handler: o.handler,
-        sockets: wsSocketFactory(ca === undefined ? WebSocket : trusting(ca)),
+        // The production sockets (the listener's own client), trusting the simulator's CA.
+        sockets: clientSocketFactory(ca === undefined ? {} : { tls: { ca } }),
         dial,
         ...(o.scheduler !== undefined ? { scheduler: o.scheduler } : {}),
         ...(o.random !== undefined ? { random: o.random } : {}),
@@ -349,15 +348,6 @@ export async function startHarness(t: tap.Test, options: HarnessOptions = {}): P
   };
 
   return { sim, events, keys, dials, listen, send, sendToken, stop, route };
-}
-
-/** A `ws` WebSocket class that trusts `ca` (and only the system's CAs besides, via Node). */
-function trusting(ca: string): WsConstructor {
-  return class TrustingWebSocket extends WebSocket {
-    constructor(url: string, options: WebSocket.ClientOptions) {
-      super(url, { ...options, ca });
-    }
-  };
 }
 
 /** One request (no connection reuse); collects or hashes the whole answer. */
