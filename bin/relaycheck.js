@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 // The relaycheck command. In: argv. Out: the exit code of the chosen sub-command.
 // Loads the TypeScript sources through ts-node (transpile only: `npm test` type-checks),
-// except `relaycheck sim`: the simulator is a long-running process whose memory is a
-// published figure, so it runs the compiled JavaScript of dist/ when that is up to date
-// (`npm ci` builds it) and with a small V8 young generation (SIM_NODE_FLAGS); see
-// docs/benchmarks.md. A stale or missing dist/ falls back to ts-node, never to old code.
+// except the long-running processes: `relaycheck sim` (whose memory is a published figure)
+// and `relaycheck relay` run the compiled JavaScript of dist/ when that is up to date (`npm
+// ci` builds it); the simulator also runs with a small V8 young generation (SIM_NODE_FLAGS);
+// see docs/benchmarks.md. A stale or missing dist/ falls back to ts-node, never to old code.
 'use strict';
 const path = require('node:path');
 const fs = require('node:fs');
@@ -68,7 +68,7 @@ if (isSim && !hasFlags) {
     process.channel?.unref();
   }
   let main;
-  if (isSim && compiledIsFresh()) {
+  if ((isSim || process.argv[2] === 'relay') && compiledIsFresh()) {
     main = require(COMPILED_MAIN);
   } else {
     require('ts-node').register({

@@ -17,6 +17,9 @@ import { SIM_NET_ERRORS } from '../../simulator/src/network/errors';
 import { SIM_WORLD_ERRORS } from '../../simulator/src/world/config';
 import { RELAY_CONFIG_ERRORS } from '../../relay/src/config/errors';
 import { RELAY_HEALTH_ERRORS } from '../../relay/src/health/errors';
+import { RELAY_EGRESS_ERRORS } from '../../relay/src/connectivity/errors';
+import { RELAY_SESSION_ERRORS, RELAY_WORK_ERRORS } from '../../relay/src/messaging/errors';
+import { SIM_TENANT_ERRORS } from '../../simulator/src/cloud/tenant/errors';
 
 export const ERROR_FAMILIES: readonly ErrorFamily<string>[] = [
   HANDSHAKE_ERRORS,
@@ -27,6 +30,10 @@ export const ERROR_FAMILIES: readonly ErrorFamily<string>[] = [
   RELAY_CONFIG_ERRORS,
   RELAY_HEALTH_ERRORS,
   RELAY_ROUTE_ERRORS,
+  RELAY_EGRESS_ERRORS,
+  RELAY_SESSION_ERRORS,
+  RELAY_WORK_ERRORS,
+  SIM_TENANT_ERRORS,
   SIM_SB_ERRORS,
   SIM_CONTROL_ERRORS,
   SIM_AMQP_ERRORS,

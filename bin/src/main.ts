@@ -10,6 +10,7 @@ import { registerRanges } from './commands/ranges';
 import { registerFuzz } from './commands/fuzz';
 import { registerBench } from './commands/bench';
 import { registerSim } from './commands/sim';
+import { registerRelay } from './commands/relay';
 
 /** Where a sub-command leaves its exit code. */
 export interface ExitBox {
@@ -55,6 +56,7 @@ export function buildProgram(io: Io, exit: ExitBox): Command {
   registerFuzz(program, io, exit);
   registerBench(program, io, exit);
   registerSim(program, io, exit);
+  registerRelay(program, io, exit);
   for (const sub of program.commands) {
     sub.exitOverride().configureOutput(program.configureOutput());
   }

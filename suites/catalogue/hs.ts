@@ -254,4 +254,40 @@ export const HS_CASES = defineCases('hs', [
     level: 'must',
     profiles: BOTH,
   },
+  {
+    id: 'HS-028',
+    title: 'a relay with a wrong key gets REJECT and never receives traffic',
+    requirement:
+      "A relay process whose tenant key differs from the tenant's gets REJECT, reports the refusal (session rejected, unhealthy), and receives no work: the tenant refuses to send while no session is live.",
+    source: 'HANDSHAKE.md, "Exchange"; issue 6 (HS at system level)',
+    level: 'must',
+    profiles: BOTH,
+  },
+  {
+    id: 'HS-029',
+    title: 'a HELLO captured from the wire and replayed is refused',
+    requirement:
+      'The HELLO a running relay sent, read off the handshake queue and sent again by another party, is answered REJECT (HS_E_REPLAY at the tenant) while the relay keeps its own session.',
+    source: 'HANDSHAKE.md, "Rules the cloud side enforces on HELLO"',
+    level: 'must',
+    profiles: BOTH,
+  },
+  {
+    id: 'HS-031',
+    title: 'a retired key is refused with a clear message at the relay',
+    requirement:
+      'A relay whose only key the tenant has retired gets REJECT, and its log says the handshake was refused for that tenant and key id (never why, never the key).',
+    source: 'HANDSHAKE.md, "Rules the cloud side enforces on HELLO"; issue 6',
+    level: 'must',
+    profiles: BOTH,
+  },
+  {
+    id: 'HS-032',
+    title: 'after the handshake, traffic flows over both transports',
+    requirement:
+      "Once the relay process has a live session, one sealed retrieval over the Hybrid Connection and one sealed message over Service Bus reach the back-office mock and their sealed answers open at the tenant with the back office's bytes.",
+    source: 'issue 6 (smoke route)',
+    level: 'must',
+    profiles: BOTH,
+  },
 ]);

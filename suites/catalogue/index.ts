@@ -8,14 +8,21 @@ import { SAS_CASES } from './sas';
 import { IP_CASES } from './ip';
 import { SB_CASES } from './sb';
 import { HC_CASES } from './hc';
+import { PORT_CASES } from './port';
 
 export type { Area, Case, Level, Profile } from './types';
 export { AREAS } from './types';
 
 export const CATALOGUE: readonly Case[] = Object.freeze(
-  [...HS_CASES, ...ENV_CASES, ...SAS_CASES, ...IP_CASES, ...SB_CASES, ...HC_CASES].sort((a, b) =>
-    a.id.localeCompare(b.id),
-  ),
+  [
+    ...HS_CASES,
+    ...ENV_CASES,
+    ...SAS_CASES,
+    ...IP_CASES,
+    ...SB_CASES,
+    ...HC_CASES,
+    ...PORT_CASES,
+  ].sort((a, b) => a.id.localeCompare(b.id)),
 );
 
 const BY_ID = new Map(CATALOGUE.map((c) => [c.id, c]));

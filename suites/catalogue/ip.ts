@@ -194,4 +194,13 @@ export const IP_CASES = defineCases('ip', [
     level: 'must',
     profiles: ['default', 'min-spec'],
   },
+  {
+    id: 'IP-022',
+    title: 'a DNS answer outside the allowed ranges is refused before dialling',
+    requirement:
+      'When the Service Bus host name answers an address outside the selected service-tag ranges (a poisoned or stale answer), the relay refuses the dial with RELAY_E_EGRESS_RANGE and an event before any packet is sent, diagnoses the port egress-refused, and never connects to that address.',
+    source: `${GUIDE}; ARCHITECTURE.md (logical network)`,
+    level: 'must',
+    profiles: ['default', 'min-spec'],
+  },
 ]);

@@ -23,7 +23,8 @@ import {
 } from '../network';
 import type { RelayConfig } from '../network/relay-config';
 import { DEFAULT_RANGES, SimWorldError, type WorldConfig } from './config';
-import { relayFileConfig, type RelayFileInput } from './relay-file';
+import { RELAY_ENTITIES, relayFileConfig, type RelayFileInput } from './relay-file';
+import { startTenantDriver, type TenantDriver } from '../cloud/tenant';
 
 export interface WorldOptions {
   /** Where the CA bundle and relay-config.json are written (created when missing). */
@@ -67,6 +68,12 @@ export interface World {
   readonly hybrid: HybridSimulator | undefined;
   readonly backOffice: BackOffice | undefined;
   readonly network: NetworkModel | undefined;
+  /**
+   * The tenant driver ("the digital services"): answers the relay's HELLOs and sends work. It
+   * talks to the namespaces from the cloud side (plain loopback listeners), not through the
+   * council's firewall. Undefined unless the tenant, Service Bus and Azure Relay are all present.
+   */
+  readonly tenant: TenantDriver | undefined;
   readonly caPath: string | undefined;
   readonly relayConfigPath: string;
   /**
@@ -231,6 +238,50 @@ export async function startWorld(config: WorldConfig, options: WorldOptions): Pr
       closers.push(() => model.close());
     }
 
+    let tenant: TenantDriver | undefined;
+    const tenantSb =
+      config.serviceBus === undefined
+        ? undefined
+        : relayRule(config.serviceBus.authorizationRules, ['Listen', 'Send']);
+    const tenantHc =
+      config.hybrid === undefined
+        ? undefined
+        : (config.hybrid.authorizationRules.find((r) => r.keyName === 'cloud-tenant') ??
+          relayRule(config.hybrid.authorizationRules, ['Send']));
+    const plainSb = serviceBus?.listeners.plain;
+    const front = hybrid?.listeners.plain ?? hybrid?.listeners.https;
+    if (
+      config.tenant !== undefined &&
+      serviceBus !== undefined &&
+      hybrid !== undefined &&
+      plainSb !== undefined &&
+      front !== undefined &&
+      tenantSb !== undefined &&
+      tenantHc !== undefined
+    ) {
+      const sbTenantRule =
+        config.serviceBus?.authorizationRules.find((r) => r.keyName === 'tenant') ?? tenantSb;
+      const driver = await startTenantDriver({
+        tenant: config.tenant.id,
+        keys: config.tenant.keys.map((k) => ({ kid: k.kid, key: k.secret })),
+        entities: { ...RELAY_ENTITIES },
+        serviceBus: {
+          connectionString: `Endpoint=sb://${plainSb.host}:${String(plainSb.port)};SharedAccessKeyName=${sbTenantRule.keyName};SharedAccessKey=${sbTenantRule.key};UseDevelopmentEmulator=true`,
+        },
+        hybrid: {
+          url: front.url,
+          host: hybrid.host,
+          keyName: tenantHc.keyName,
+          key: tenantHc.key,
+          ...(front.kind === 'plain' || hybrid.caPath === undefined
+            ? {}
+            : { ca: readFileSync(hybrid.caPath, 'utf8') }),
+        },
+      });
+      tenant = driver;
+      closers.push(() => driver.close());
+    }
+
     const relayConfig = (): WorldRelayConfig => {
       const sbRule =
         config.serviceBus === undefined
@@ -309,6 +360,7 @@ export async function startWorld(config: WorldConfig, options: WorldOptions): Pr
       hybrid,
       backOffice,
       network,
+      tenant,
       caPath,
       relayConfigPath,
       relayFilePath,

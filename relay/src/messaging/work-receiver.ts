@@ -1,0 +1,628 @@
+// The relay's asynchronous work path over Service Bus (docs/protocol/messaging.md). In: sealed
+// requests from the `requests` queue (peekLock), only while a handshake session is live; the
+// tenant key ring; an injected route handler. Out: the handler's result sealed (r2c) on the
+// session-enabled `replies` queue, THEN the request completed; a refused envelope, unknown route
+// or malformed request dead-lettered with a reason and description the tenant can read; a
+// failed handler abandoned (redelivered); `relay:work` events.
+import type {
+  ServiceBusClient,
+  ServiceBusReceivedMessage,
+  ServiceBusReceiver,
+} from '@azure/service-bus';
+import pino, { type Logger } from 'pino';
+import { z } from 'zod';
+import {
+  DEFAULT_SKEW_MS,
+  EnvelopeError,
+  metadataToHeaders,
+  openBody,
+  parseMetadata,
+  sealBody,
+  SEGMENT_BYTES,
+  type EnvelopeMetadata,
+} from '../protocol/envelope';
+import { TENANT_PATTERN } from '../protocol/handshake';
+import { systemRandom, TAG_BYTES, type RandomBytes } from '../protocol/primitives';
+import { systemScheduler, type Scheduler } from '../transports/scheduler';
+import { DEFAULT_ENTITIES, PROPERTY, SEALED_CONTENT_TYPE } from './contract';
+import { RelayWorkError, type RelayWorkCode } from './errors';
+import { publishWork } from './events';
+import type { SessionGate } from './handshake-client';
+import type { TenantKeys } from './keys';
+import {
+  bodyBytes,
+  clientFactory,
+  idText,
+  SenderCache,
+  sbCode,
+  sbReason,
+  type ServiceBusSource,
+} from './sb';
+
+/** What the handler learns about a request besides its route and body. */
+export interface WorkMeta {
+  readonly via: 'servicebus';
+  readonly messageId: string;
+  readonly route: string;
+  /** 0 on the first delivery, +1 per abandon or lock loss. */
+  readonly deliveryCount: number;
+  /** False when a plain body was accepted (development profile only). */
+  readonly sealed: boolean;
+  /** The key id the body was sealed under (undefined when plain). */
+  readonly kid: string | undefined;
+  readonly contentType: string | undefined;
+  /** Application properties other than the envelope's rc-* ones. */
+  readonly properties: Readonly<Record<string, string | number | boolean>>;
+  /** Aborted when the handler timeout passes or the receiver closes. */
+  readonly signal: AbortSignal;
+}
+
+export interface WorkResult {
+  /** HTTP-like status of the outcome (100-599). */
+  readonly status: number;
+  readonly body: Buffer;
+  readonly contentType?: string;
+}
+
+/** The relay's dispatcher for Service Bus work. Throwing abandons the request (redelivery). */
+export type WorkHandler = (route: string, body: Buffer, meta: WorkMeta) => Promise<WorkResult>;
+
+const schema = z.strictObject({
+  tenant: z.string().regex(TENANT_PATTERN, 'must match [a-z0-9-]{3,64}'),
+  profile: z.enum(['production', 'development']).default('production'),
+  /** Routes served; any other route is dead-lettered. */
+  routes: z
+    .array(
+      z.string().regex(/^[!-{}~]{1,256}$/, 'a route is 1-256 printable characters, no | or space'),
+    )
+    .min(1)
+    .max(1_000),
+  entities: z
+    .strictObject({
+      requests: z.string().min(1).max(260).optional(),
+      replies: z.string().min(1).max(260).optional(),
+    })
+    .default({}),
+  maxConcurrent: z.int().min(1).max(1_024).default(16),
+  /** A handler that takes longer is abandoned (its signal aborts). */
+  handlerTimeoutMs: z.int().min(10).max(3_600_000).default(55_000),
+  /** Requests older than this (by rc-ts) are refused, whatever their time-to-live. */
+  maxRequestAgeMs: z
+    .int()
+    .min(1)
+    .max(30 * 86_400_000)
+    .default(3_600_000),
+  skewMs: z.int().min(0).max(3_600_000).default(DEFAULT_SKEW_MS),
+  maxRequestBytes: z
+    .int()
+    .min(0)
+    .max(1024 * 1024 * 1024)
+    .default(32 * 1024 * 1024),
+});
+
+export type WorkReceiverOptionsInput = z.input<typeof schema>;
+export type WorkReceiverOptions = Readonly<Omit<z.infer<typeof schema>, 'routes'>> & {
+  readonly routes: readonly string[];
+  readonly requestsEntity: string;
+  readonly repliesEntity: string;
+};
+
+/** Validates the options; throws RELAY_E_WORK_CONFIG naming the field. */
+export function parseWorkReceiverOptions(input: unknown): WorkReceiverOptions {
+  const result = schema.safeParse(input);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const path = (issue?.path ?? []).map(String).join('.') || '(top level)';
+    throw new RelayWorkError('RELAY_E_WORK_CONFIG', `${path}: ${issue?.message ?? 'invalid'}`, {
+      path,
+    });
+  }
+  const c = result.data;
+  return Object.freeze({
+    ...c,
+    routes: Object.freeze([...c.routes]),
+    requestsEntity: c.entities.requests ?? DEFAULT_ENTITIES.requests,
+    repliesEntity: c.entities.replies ?? DEFAULT_ENTITIES.replies,
+  });
+}
+
+export interface WorkReceiverDeps {
+  readonly serviceBus: ServiceBusSource;
+  readonly keys: TenantKeys;
+  /** Work is received only while this says a session is live (the HandshakeClient). */
+  readonly session: SessionGate;
+  readonly handler: WorkHandler;
+  /** Clock of the envelope (rc-ts) and timers of the handler timeout. */
+  readonly scheduler?: Scheduler;
+  /** Randomness of the reply envelopes. */
+  readonly randomBytes?: RandomBytes;
+  readonly logger?: Logger;
+}
+
+interface Settle {
+  readonly kind: 'dead-letter' | 'abandon';
+  readonly error: RelayWorkError;
+}
+
+/** The decoded, checked parts of a request before its envelope is opened. */
+interface Request {
+  readonly messageId: string;
+  readonly route: string;
+  readonly replySession: string;
+  readonly body: Buffer;
+  readonly metadata: EnvelopeMetadata | undefined;
+  readonly properties: Record<string, string | number | boolean>;
+}
+
+const RC_PREFIX = 'rc-';
+
+/**
+ * Receives sealed work while a session is live. Per message: open (c2r), dispatch, seal (r2c),
+ * send the reply, complete. Settlement is at-least-once: a reply is sent before the request is
+ * completed, so a crash in between repeats the request (its messageId stays the same).
+ */
+export class WorkReceiver {
+  readonly options: WorkReceiverOptions;
+  readonly #client: () => ServiceBusClient;
+  readonly #keys: TenantKeys;
+  readonly #gate: SessionGate;
+  readonly #handler: WorkHandler;
+  readonly #scheduler: Scheduler;
+  readonly #randomBytes: RandomBytes;
+  readonly #log: Logger;
+  readonly #routes: ReadonlySet<string>;
+  /** The largest sealed body whose plaintext can be within maxRequestBytes. */
+  readonly #sealedLimit: number;
+  readonly #senders = new SenderCache();
+  #receiver: ServiceBusReceiver | undefined;
+  #subscription: { close(): Promise<void> } | undefined;
+  #unwatch: (() => void) | undefined;
+  #transition: Promise<void> = Promise.resolve();
+  readonly #inFlight = new Set<Promise<void>>();
+  readonly #controllers = new Set<AbortController>();
+  #closed = false;
+
+  constructor(options: WorkReceiverOptionsInput, deps: WorkReceiverDeps) {
+    this.options = parseWorkReceiverOptions(options);
+    this.#client = clientFactory(deps.serviceBus);
+    this.#keys = deps.keys;
+    this.#gate = deps.session;
+    this.#handler = deps.handler;
+    this.#scheduler = deps.scheduler ?? systemScheduler;
+    this.#randomBytes = deps.randomBytes ?? systemRandom;
+    this.#log = (deps.logger ?? pino({ level: 'silent' })).child({ component: 'work-receiver' });
+    this.#routes = new Set(this.options.routes);
+    const max = this.options.maxRequestBytes;
+    this.#sealedLimit = max + TAG_BYTES * (Math.ceil(max / SEGMENT_BYTES) + 1);
+  }
+
+  /** True while the requests receiver is open. */
+  get receiving(): boolean {
+    return this.#receiver !== undefined;
+  }
+
+  /** Requests being handled now. */
+  get inFlight(): number {
+    return this.#inFlight.size;
+  }
+
+  /** Follows the session: receives while it is live, stops when it is not. */
+  start(): this {
+    if (this.#closed) throw new RelayWorkError('RELAY_E_WORK_CONFIG', 'the receiver is closed');
+    if (this.#unwatch !== undefined) return this;
+    this.#unwatch = this.#gate.onChange((live) => {
+      this.#queue(live ? () => this.#open() : () => this.#stop());
+    });
+    if (this.#gate.isLive()) this.#queue(() => this.#open());
+    return this;
+  }
+
+  /** Re-opens the receiver on the factory's current client (after a transport change). */
+  restart(): Promise<void> {
+    this.#queue(async () => {
+      await this.#stop();
+      if (this.#gate.isLive()) await this.#open();
+    });
+    return this.#transition;
+  }
+
+  /** Resolves once the last start/stop transition has finished (for tests and the lead). */
+  settled(): Promise<void> {
+    return this.#transition;
+  }
+
+  /** Stops receiving, lets handlers in flight finish (their signal aborts), closes senders. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#unwatch?.();
+    this.#unwatch = undefined;
+    this.#queue(() => this.#stop());
+    await this.#transition;
+    for (const c of this.#controllers) c.abort(new Error('closing'));
+    await Promise.allSettled([...this.#inFlight]);
+    await this.#senders.close();
+  }
+
+  #queue(step: () => Promise<void>): void {
+    this.#transition = this.#transition.then(step).catch((e: unknown) => {
+      this.#log.error({ sbCode: sbCode(e) }, `work receiver transition failed: ${sbReason(e)}`);
+    });
+  }
+
+  #open(): Promise<void> {
+    if (this.#closed || this.#receiver !== undefined || !this.#gate.isLive()) {
+      return Promise.resolve();
+    }
+    const receiver = this.#client().createReceiver(this.options.requestsEntity, {
+      receiveMode: 'peekLock',
+      skipParsingBodyAsJson: true,
+    });
+    this.#receiver = receiver;
+    this.#subscription = receiver.subscribe(
+      {
+        processMessage: (message) => this.#track(this.#process(receiver, message)),
+        processError: (args) => {
+          this.#log.warn(
+            { sbCode: sbCode(args.error), source: args.errorSource },
+            `requests receiver error: ${sbReason(args.error)}`,
+          );
+          return Promise.resolve();
+        },
+      },
+      { autoCompleteMessages: false, maxConcurrentCalls: this.options.maxConcurrent },
+    );
+    this.#log.info({ entity: this.options.requestsEntity }, 'receiving work');
+    return Promise.resolve();
+  }
+
+  async #stop(): Promise<void> {
+    const receiver = this.#receiver;
+    const subscription = this.#subscription;
+    this.#receiver = undefined;
+    this.#subscription = undefined;
+    if (receiver === undefined) return;
+    await subscription?.close().catch(() => undefined);
+    await receiver.close().catch(() => undefined);
+    this.#log.info('stopped receiving work');
+  }
+
+  #track(work: Promise<void>): Promise<void> {
+    this.#inFlight.add(work);
+    return work.finally(() => this.#inFlight.delete(work));
+  }
+
+  // ------------------------------------------------------------------------- one request
+
+  async #process(receiver: ServiceBusReceiver, message: ServiceBusReceivedMessage): Promise<void> {
+    const messageId = idText(message.messageId) ?? '';
+    const routeText = typeof message.subject === 'string' ? message.subject : '';
+    const deliveryCount = message.deliveryCount ?? 0;
+    const event = (
+      outcome: 'completed' | 'dead-lettered' | 'abandoned',
+      extra: { status?: number; code?: string } = {},
+    ): void => {
+      publishWork({
+        via: 'servicebus',
+        route: routeText.slice(0, 256),
+        messageId: messageId.slice(0, 128),
+        outcome,
+        deliveryCount,
+        ...extra,
+      });
+    };
+
+    if (!this.#gate.isLive()) {
+      // Prefetched after the session went down: give it back untouched.
+      await receiver.abandonMessage(message).catch(() => undefined);
+      event('abandoned', { code: 'RELAY_E_WORK_NO_SESSION' });
+      return;
+    }
+
+    let request: Request;
+    let opened: Buffer;
+    try {
+      request = this.#decode(message);
+      opened = this.#openEnvelope(request, message);
+    } catch (e) {
+      const error = e instanceof RelayWorkError ? e : internal(e);
+      await this.#settle(receiver, message, { kind: 'dead-letter', error });
+      event('dead-lettered', { code: error.code });
+      return;
+    }
+
+    let result: WorkResult;
+    try {
+      result = await this.#dispatch(request, opened, message, deliveryCount);
+    } catch (e) {
+      const error = e instanceof RelayWorkError ? e : handlerError(e);
+      await this.#settle(receiver, message, { kind: 'abandon', error });
+      event('abandoned', { code: error.code });
+      return;
+    }
+
+    try {
+      await this.#reply(request, result);
+    } catch (e) {
+      const error = new RelayWorkError(
+        'RELAY_E_WORK_REPLY',
+        `the reply to ${request.messageId} could not be sent: ${sbReason(e)}`,
+        { sbCode: sbCode(e) },
+      );
+      await this.#settle(receiver, message, { kind: 'abandon', error });
+      event('abandoned', { code: error.code });
+      return;
+    }
+    try {
+      await receiver.completeMessage(message);
+    } catch (e) {
+      // The reply went out; the request comes back and is answered again (same messageId).
+      this.#log.warn(
+        { messageId, sbCode: sbCode(e) },
+        'could not complete a request after its reply',
+      );
+    }
+    event('completed', { status: result.status });
+  }
+
+  #decode(message: ServiceBusReceivedMessage): Request {
+    const malformed = (what: string): RelayWorkError =>
+      new RelayWorkError('RELAY_E_WORK_MALFORMED', `the request ${what}`);
+    const messageId = idText(message.messageId);
+    if (messageId === undefined || !/^[!-{}~]{1,128}$/.test(messageId)) {
+      throw malformed('has no usable messageId');
+    }
+    const route = message.subject;
+    if (typeof route !== 'string' || route === '') throw malformed('has no subject (route)');
+    const props = message.applicationProperties ?? {};
+    const rcRoute = props[PROPERTY.route];
+    if (rcRoute !== undefined && rcRoute !== route) {
+      throw malformed(
+        `says route ${String(rcRoute).slice(0, 64)} in rc-route but ${route} in subject`,
+      );
+    }
+    const replySession = message.replyToSessionId;
+    if (typeof replySession !== 'string' || replySession === '') {
+      throw malformed('has no replyToSessionId (where its reply goes)');
+    }
+    if (!this.#routes.has(route)) {
+      throw new RelayWorkError(
+        'RELAY_E_WORK_ROUTE',
+        `no route ${route.slice(0, 64)} on this relay`,
+        {
+          route: route.slice(0, 64),
+        },
+      );
+    }
+    const body = bodyBytes(message.body);
+    if (body === undefined) throw malformed('body is not bytes');
+    if (body.length > this.#sealedLimit) {
+      throw new RelayWorkError(
+        'RELAY_E_WORK_TOO_LARGE',
+        `the request body (${body.length} bytes) is over ${this.options.maxRequestBytes} bytes`,
+      );
+    }
+    let metadata: EnvelopeMetadata | undefined;
+    try {
+      metadata = parseMetadata(props);
+    } catch (e) {
+      throw envelopeRefused(e);
+    }
+    const properties: Record<string, string | number | boolean> = {};
+    for (const [k, v] of Object.entries(props)) {
+      if (k.startsWith(RC_PREFIX)) continue;
+      if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean')
+        properties[k] = v;
+    }
+    return { messageId, route, replySession, body, metadata, properties };
+  }
+
+  #openEnvelope(request: Request, message: ServiceBusReceivedMessage): Buffer {
+    const { metadata } = request;
+    const kid = metadata?.kid ?? this.#keys.primary.kid;
+    const key = this.#keys.get(kid);
+    if (key === undefined) {
+      throw new RelayWorkError(
+        'RELAY_E_WORK_ENVELOPE',
+        `ENV_E_KID: the request is sealed under key id ${kid}, which this relay does not hold`,
+        { envCode: 'ENV_E_KID', kid },
+      );
+    }
+    const ttl = message.timeToLive;
+    const ttlMs = Math.min(
+      typeof ttl === 'number' && Number.isFinite(ttl) && ttl >= 0 ? ttl : Infinity,
+      this.options.maxRequestAgeMs,
+    );
+    try {
+      return openBody(
+        {
+          tenant: this.options.tenant,
+          messageId: request.messageId,
+          route: request.route,
+          direction: 'c2r',
+          key,
+          kid,
+          deps: { clock: this.#scheduler },
+          policy: {
+            requireSealed: this.options.profile === 'production',
+            ttlMs,
+            skewMs: this.options.skewMs,
+          },
+        },
+        metadata,
+        request.body,
+      );
+    } catch (e) {
+      throw envelopeRefused(e);
+    }
+  }
+
+  async #dispatch(
+    request: Request,
+    body: Buffer,
+    message: ServiceBusReceivedMessage,
+    deliveryCount: number,
+  ): Promise<WorkResult> {
+    const controller = new AbortController();
+    this.#controllers.add(controller);
+    const timer = this.#scheduler.setTimer(() => {
+      controller.abort(new Error('handler timeout'));
+    }, this.options.handlerTimeoutMs);
+    try {
+      const meta: WorkMeta = Object.freeze({
+        via: 'servicebus',
+        messageId: request.messageId,
+        route: request.route,
+        deliveryCount,
+        sealed: request.metadata !== undefined,
+        kid: request.metadata?.kid,
+        contentType: message.contentType,
+        properties: Object.freeze(request.properties),
+        signal: controller.signal,
+      });
+      const timedOut = new Promise<never>((_resolve, reject) => {
+        controller.signal.addEventListener(
+          'abort',
+          () => {
+            reject(
+              new RelayWorkError(
+                'RELAY_E_WORK_HANDLER',
+                `the handler of ${request.route} did not finish within ${this.options.handlerTimeoutMs} ms`,
+                { route: request.route },
+              ),
+            );
+          },
+          { once: true },
+        );
+      });
+      const result = await Promise.race([this.#handler(request.route, body, meta), timedOut]);
+      return checkResult(result, request.route);
+    } finally {
+      this.#scheduler.clearTimer(timer);
+      this.#controllers.delete(controller);
+    }
+  }
+
+  async #reply(request: Request, result: WorkResult): Promise<void> {
+    // The reply goes under the request's key id (held: it opened the request); a plain
+    // request (development profile) is answered under the primary key.
+    const requested = request.metadata?.kid;
+    const held = requested === undefined ? undefined : this.#keys.get(requested);
+    const kid = held === undefined ? this.#keys.primary.kid : (requested ?? '');
+    const key = held ?? this.#keys.primary.key;
+    const { metadata, sealed } = sealBody(
+      {
+        tenant: this.options.tenant,
+        messageId: request.messageId,
+        route: request.route,
+        direction: 'r2c',
+        key,
+        kid,
+        deps: { clock: this.#scheduler, random: this.#randomBytes },
+      },
+      result.body,
+    );
+    await this.#senders.get(this.#client(), this.options.repliesEntity).sendMessages({
+      body: sealed,
+      contentType: result.contentType ?? SEALED_CONTENT_TYPE,
+      sessionId: request.replySession,
+      correlationId: request.messageId,
+      subject: request.route,
+      applicationProperties: {
+        ...metadataToHeaders(metadata),
+        [PROPERTY.route]: request.route,
+        [PROPERTY.status]: String(result.status),
+      },
+    });
+  }
+
+  async #settle(
+    receiver: ServiceBusReceiver,
+    message: ServiceBusReceivedMessage,
+    settle: Settle,
+  ): Promise<void> {
+    const { error } = settle;
+    try {
+      if (settle.kind === 'dead-letter') {
+        await receiver.deadLetterMessage(message, {
+          deadLetterReason: error.code,
+          deadLetterErrorDescription: error.message.slice(0, 1024),
+        });
+      } else {
+        await receiver.abandonMessage(message);
+      }
+    } catch (e) {
+      // The lock is gone: the broker redelivers (or dead-letters at maxDeliveryCount) itself.
+      this.#log.warn(
+        { code: error.code, sbCode: sbCode(e) },
+        `could not ${settle.kind} a request: ${sbReason(e)}`,
+      );
+    }
+    this.#log.warn({ code: error.code, messageId: idText(message.messageId) }, error.message);
+  }
+}
+
+function envelopeRefused(e: unknown): RelayWorkError {
+  if (e instanceof EnvelopeError) {
+    return new RelayWorkError('RELAY_E_WORK_ENVELOPE', `${e.code}: ${e.message}`, {
+      envCode: e.code,
+    });
+  }
+  return internal(e);
+}
+
+function internal(e: unknown): RelayWorkError {
+  return new RelayWorkError(
+    'RELAY_E_WORK_MALFORMED',
+    `the request could not be read: ${e instanceof Error ? e.message.slice(0, 200) : 'unknown'}`,
+  );
+}
+
+function handlerError(e: unknown): RelayWorkError {
+  return new RelayWorkError(
+    'RELAY_E_WORK_HANDLER',
+    `the handler failed: ${e instanceof Error ? e.message.slice(0, 200) : 'unknown error'}`,
+  );
+}
+
+function checkResult(result: unknown, route: string): WorkResult {
+  const bad = (what: string): RelayWorkError =>
+    new RelayWorkError('RELAY_E_WORK_HANDLER', `the handler of ${route} returned ${what}`, {
+      route,
+    });
+  if (typeof result !== 'object' || result === null) throw bad('no result');
+  const r = result as Partial<WorkResult>;
+  if (
+    typeof r.status !== 'number' ||
+    !Number.isInteger(r.status) ||
+    r.status < 100 ||
+    r.status > 599
+  ) {
+    throw bad('a status outside 100-599');
+  }
+  if (!(r.body instanceof Uint8Array)) throw bad('a body that is not bytes');
+  if (r.contentType !== undefined && typeof r.contentType !== 'string') {
+    throw bad('a contentType that is not text');
+  }
+  return {
+    status: r.status,
+    body: Buffer.from(r.body.buffer, r.body.byteOffset, r.body.byteLength),
+    ...(r.contentType !== undefined ? { contentType: r.contentType } : {}),
+  };
+}
+
+/** The codes a request can be dead-lettered with (deadLetterReason). */
+export const DEAD_LETTER_REASONS: readonly RelayWorkCode[] = Object.freeze([
+  'RELAY_E_WORK_MALFORMED',
+  'RELAY_E_WORK_ENVELOPE',
+  'RELAY_E_WORK_ROUTE',
+  'RELAY_E_WORK_TOO_LARGE',
+]);
+
+/** Creates a work receiver (call start() to follow the session). */
+export function createWorkReceiver(
+  options: WorkReceiverOptionsInput,
+  deps: WorkReceiverDeps,
+): WorkReceiver {
+  return new WorkReceiver(options, deps);
+}

@@ -1,0 +1,363 @@
+// The reference relay, composed. In: a validated RelayConfig (relay/src/config) and optional
+// injected logger. Out: a running relay: the loopback health and metrics endpoint, the egress
+// layer and connectivity auto-detect, one Service Bus client for the chosen mode (rebuilt when
+// the mode changes) shared by the handshake client and the work receiver, one Hybrid
+// Connections listener per path on the chosen endpoint, and the dispatcher to the back office.
+// Nothing listens except the health endpoint on loopback; every dial passes the egress policy.
+// close() stops receiving, lets in-flight work finish, closes links and the endpoint.
+import type { ServiceBusClient } from '@azure/service-bus';
+import type { Logger } from 'pino';
+import { text } from 'node:stream/consumers';
+import { channel } from 'node:diagnostics_channel';
+import type { RelayConfig } from './config';
+import {
+  CONNECTIVITY_CHANNELS,
+  createConnectivity,
+  createEgress,
+  type Connectivity,
+  type Mode,
+  type ProbeResult,
+} from './connectivity';
+import {
+  createMetrics,
+  HEALTH_CHANNELS,
+  startHealthServer,
+  type HealthSnapshot,
+  type PortDiagnosis,
+  type PortOutcome,
+  type TransportState,
+} from './health';
+import { createRelayLogger } from './log';
+import {
+  HandshakeClient,
+  MESSAGING_CHANNELS,
+  sealedHcHandler,
+  TenantKeys,
+  WorkReceiver,
+  type SealedHcRequest,
+  type SealedHcResult,
+  type WorkMeta,
+  type WorkResult,
+} from './messaging';
+import { isRelaycheckError } from './protocol/errors';
+import { createHybridListener, HC_CHANNELS, type HybridListener } from './transports';
+import { createDispatch, type Dispatch } from './work/dispatch';
+
+/** The relay's own state changes (mode applied, transports rebuilt), for harnesses. */
+export const RELAY_STATE_CHANNEL = 'relay:state';
+
+/** Every diagnostics channel the relay publishes on (`relaycheck relay --events-fd`). */
+export const RELAY_EVENT_CHANNELS: readonly string[] = Object.freeze([
+  RELAY_STATE_CHANNEL,
+  'relay:egress:dial',
+  ...Object.values(CONNECTIVITY_CHANNELS),
+  ...Object.values(MESSAGING_CHANNELS),
+  ...Object.values(HC_CHANNELS),
+  ...Object.values(HEALTH_CHANNELS),
+]);
+
+const stateChannel = channel(RELAY_STATE_CHANNEL);
+
+export interface RelayDeps {
+  readonly logger?: Logger;
+}
+
+export interface Relay {
+  readonly instanceId: string;
+  /** `http://127.0.0.1:<port>` of the health endpoint (append /healthz or /metrics). */
+  readonly healthUrl: string;
+  snapshot(): HealthSnapshot;
+  close(): Promise<void>;
+}
+
+function portOutcome(p: ProbeResult): PortOutcome {
+  switch (p.diagnosis) {
+    case 'allowed':
+    case 'refused':
+    case 'timed-out':
+    case 'tls-failed':
+    case 'egress-refused':
+      return p.diagnosis;
+    default:
+      return 'error';
+  }
+}
+
+function portDiagnosis(p: ProbeResult): PortDiagnosis {
+  return {
+    host: p.host,
+    port: p.port,
+    purpose: `${p.target}${p.path === 'https' ? '-wss' : ''}`,
+    outcome: portOutcome(p),
+    ...(p.reason === undefined ? {} : { detail: p.code ?? p.reason }),
+    at: new Date(p.at).toISOString(),
+  };
+}
+
+/** The HC target without its leading hybrid connection path: what the back office sees. */
+function servicePath(target: string, hcPath: string): string {
+  const prefix = `/${hcPath}`;
+  if (target === prefix) return '/';
+  if (target.startsWith(`${prefix}/`) || target.startsWith(`${prefix}?`)) {
+    const rest = target.slice(prefix.length);
+    return rest.startsWith('?') ? `/${rest}` : rest;
+  }
+  return target;
+}
+
+/** Starts the relay. Rejects with a typed error when the config cannot be put to work. */
+export async function startRelay(config: RelayConfig, deps: RelayDeps = {}): Promise<Relay> {
+  const log = deps.logger ?? createRelayLogger({ level: config.log.level });
+  const startedAt = new Date().toISOString();
+  const metrics = createMetrics();
+  const workCounter = metrics.counter('relay_work_total', 'Work items finished', [
+    'via',
+    'outcome',
+  ]);
+  const modeGauge = metrics.gauge(
+    'relay_mode',
+    'Connectivity mode in use (1 for the current one)',
+    ['mode'],
+  );
+  const keys = new TenantKeys(config.tenant.keys.map((k) => ({ kid: k.kid, key: k.secret })));
+  const dispatch: Dispatch = createDispatch({
+    routes: config.routes,
+    backOffice: config.backOffice,
+  });
+  const routeNames = config.routes.map((r) => r.name);
+  const hcPaths = config.hybrid.paths;
+
+  const egress = await createEgress(config);
+  const connectivity: Connectivity = createConnectivity(config, { egress, logger: log });
+
+  let client: ServiceBusClient | undefined;
+  let appliedMode: Mode | 'probing' = 'probing';
+  let serviceBusState: TransportState = 'connecting';
+  const listeners = new Map<string, HybridListener>();
+  const listenerState = new Map<string, TransportState>();
+  let closing = false;
+
+  const currentClient = (): ServiceBusClient => {
+    if (client === undefined) {
+      throw new Error('no Service Bus client yet: the connectivity mode is not chosen');
+    }
+    return client;
+  };
+
+  const handshake = new HandshakeClient(
+    {
+      tenant: config.tenant.id,
+      instanceId: config.instanceId,
+      entities: {
+        handshake: config.serviceBus.entities.handshake,
+        handshakeReplies: config.serviceBus.entities.handshakeReplies,
+      },
+      reconnectDelaysMs: [...config.connectivity.reconnectDelaysMs],
+      reconnectJitter: config.connectivity.reconnectJitter,
+    },
+    { serviceBus: currentClient, keys, logger: log },
+  );
+
+  const sbHandler = async (route: string, body: Buffer, meta: WorkMeta): Promise<WorkResult> => {
+    const path = typeof meta.properties.path === 'string' ? meta.properties.path : '/';
+    const res = await dispatch({
+      route,
+      method: body.length === 0 ? 'GET' : 'POST',
+      path,
+      headers: meta.contentType === undefined ? {} : { 'content-type': meta.contentType },
+      body: body.length === 0 ? undefined : body,
+      signal: meta.signal,
+    });
+    const answer = Buffer.from(await text(res.body));
+    workCounter.inc({ via: 'servicebus', outcome: String(res.status) });
+    return {
+      status: res.status,
+      body: answer,
+      ...(res.headers['content-type'] === undefined
+        ? {}
+        : { contentType: res.headers['content-type'] }),
+    };
+  };
+
+  const work =
+    routeNames.length === 0
+      ? undefined
+      : new WorkReceiver(
+          {
+            tenant: config.tenant.id,
+            profile: config.profile,
+            routes: routeNames,
+            entities: {
+              requests: config.serviceBus.entities.requests,
+              replies: config.serviceBus.entities.replies,
+            },
+            maxConcurrent: config.limits.maxConcurrent,
+            maxRequestBytes: config.limits.maxRequestBytes,
+          },
+          { serviceBus: currentClient, keys, session: handshake, handler: sbHandler, logger: log },
+        );
+
+  const hcDispatch = async (req: SealedHcRequest): Promise<SealedHcResult> => {
+    const hcPath = hcPaths.find(
+      (p) =>
+        req.target === `/${p}` ||
+        req.target.startsWith(`/${p}/`) ||
+        req.target.startsWith(`/${p}?`),
+    );
+    const res = await dispatch({
+      route: req.route,
+      method: req.method,
+      path: servicePath(req.target, hcPath ?? req.route),
+      headers: req.headers,
+      body: req.method === 'GET' || req.method === 'HEAD' ? undefined : req.body,
+    });
+    workCounter.inc({ via: 'hybrid', outcome: String(res.status) });
+    return { status: res.status, headers: res.headers, body: res.body };
+  };
+  const hcHandler = sealedHcHandler(
+    { tenant: config.tenant.id, profile: config.profile, routes: routeNames },
+    { keys, dispatch: hcDispatch, session: handshake, logger: log },
+  );
+
+  const closeListeners = async (): Promise<void> => {
+    const all = [...listeners.values()];
+    listeners.clear();
+    await Promise.allSettled(all.map((l) => l.close()));
+  };
+
+  const openListeners = (mode: Mode): void => {
+    const hybrid = config.hybrid;
+    const endpoint = connectivity.hybridEndpointFor(mode);
+    for (const path of hybrid.paths) {
+      const listener = createHybridListener(
+        { endpoint, path, keyName: hybrid.keyName, key: hybrid.key, listenerId: config.instanceId },
+        { handler: hcHandler, ...connectivity.hybridListenerDeps(), logger: log },
+      );
+      listenerState.set(path, 'connecting');
+      listener.on('connected', () => listenerState.set(path, 'up'));
+      listener.on('disconnected', () => {
+        listenerState.set(path, 'down');
+        if (!closing) void connectivity.reprobe().catch(() => undefined);
+      });
+      listener.on('failed', () => listenerState.set(path, 'down'));
+      listener.on('fault', (e) => {
+        log.warn({ code: e.code, path }, 'hybrid connections listener fault');
+      });
+      listeners.set(path, listener);
+      listener.start();
+    }
+  };
+
+  // Mode changes are applied one at a time, in order.
+  let applying: Promise<void> = Promise.resolve();
+  const apply = (mode: Mode, reason: string): Promise<void> => {
+    applying = applying.then(async () => {
+      if (closing || mode === appliedMode) return;
+      const previous = appliedMode;
+      appliedMode = mode;
+      for (const m of ['tcp', 'https', 'none']) modeGauge.set({ mode: m }, m === mode ? 1 : 0);
+      await closeListeners();
+      const old = client;
+      client = undefined;
+      serviceBusState = mode === 'none' ? 'down' : 'connecting';
+      if (old !== undefined) await old.close().catch(() => undefined);
+      if (mode !== 'none') {
+        try {
+          client = await connectivity.serviceBusClientFor(mode);
+        } catch (e) {
+          serviceBusState = 'down';
+          log.error(
+            { code: isRelaycheckError(e) ? e.code : 'unknown', mode },
+            'no Service Bus client for the mode',
+          );
+          stateChannel.publish({ state: 'transports-failed', mode, previous });
+          return;
+        }
+        openListeners(mode);
+        if (handshake.state === 'idle') handshake.start();
+        else void handshake.rehandshake().catch(() => undefined);
+        work?.start();
+        if (work !== undefined && previous !== 'probing' && previous !== 'none') {
+          await work.restart().catch(() => undefined);
+        }
+      }
+      log.info({ mode, previous, reason }, 'connectivity mode applied');
+      stateChannel.publish({ state: 'mode-applied', mode, previous, reason });
+    });
+    return applying;
+  };
+
+  handshake.on('live', () => {
+    serviceBusState = 'up';
+  });
+  handshake.on('failed', (e) => {
+    log.warn({ code: e.code }, `handshake attempt failed: ${e.message}`);
+    if (!closing && e.code !== 'RELAY_E_SESSION_REJECTED') {
+      serviceBusState = 'down';
+      void connectivity.reprobe().catch(() => undefined);
+    }
+  });
+  connectivity.on('mode', (change) => {
+    void apply(change.mode, change.reason);
+  });
+
+  const snapshot = (): HealthSnapshot => {
+    const c = connectivity.snapshot();
+    const session = handshake.session;
+    const sessionState = handshake.state;
+    const hybrid = hcPaths.map((path) => ({
+      path,
+      state: listenerState.get(path) ?? 'down',
+    }));
+    const live = sessionState === 'live';
+    const mode = appliedMode;
+    return {
+      healthy:
+        live && mode !== 'none' && mode !== 'probing' && hybrid.every((h) => h.state === 'up'),
+      profile: config.profile,
+      instanceId: config.instanceId,
+      mode,
+      ports: c.ports.map(portDiagnosis),
+      session: {
+        state: sessionState === 'idle' || sessionState === 'closed' ? 'none' : sessionState,
+        ...(session === undefined
+          ? {}
+          : {
+              kid: session.kid,
+              expiresAt: new Date(session.expiresAt).toISOString(),
+            }),
+      },
+      transports: { serviceBus: mode === 'none' ? 'down' : serviceBusState, hybrid },
+      startedAt,
+      version: '0.1.0',
+    };
+  };
+
+  const health = await startHealthServer(config.health, { health: snapshot, metrics });
+  try {
+    const first = await connectivity.start();
+    await apply(first.mode, first.reason);
+  } catch (e) {
+    await health.close();
+    connectivity.close();
+    throw e;
+  }
+
+  return {
+    instanceId: config.instanceId,
+    healthUrl: health.url,
+    snapshot,
+    async close() {
+      if (closing) return;
+      closing = true;
+      connectivity.close();
+      await applying.catch(() => undefined);
+      await work?.close();
+      await handshake.close();
+      await closeListeners();
+      await client?.close().catch(() => undefined);
+      await health.close();
+      stateChannel.publish({ state: 'closed' });
+    },
+  };
+}

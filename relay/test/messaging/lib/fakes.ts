@@ -1,0 +1,179 @@
+// Fakes for the messaging unit tests (no simulator: relay/test may not import it). In: what a
+// test wants the "namespace" to do. Out: a ServiceBusClient stand-in whose senders record what
+// they sent and whose session receivers hand out queued answers (or wait until aborted); a
+// manual clock implementing the relay's Scheduler; a session gate a test flips by hand.
+import type {
+  ServiceBusClient,
+  ServiceBusMessage,
+  ServiceBusReceivedMessage,
+} from '@azure/service-bus';
+import type { SessionGate } from '../../../src/messaging';
+import type { Scheduler, TimerHandle } from '../../../src/transports';
+
+interface ManualTimer {
+  readonly due: number;
+  readonly fn: () => void;
+  cancelled: boolean;
+}
+
+/** A Scheduler that moves only when advanced; due timers run in order inside advance(). */
+export class ManualClock implements Scheduler {
+  #now: number;
+  #timers: ManualTimer[] = [];
+
+  constructor(start = 1_700_000_000_000) {
+    this.#now = start;
+  }
+
+  now(): number {
+    return this.#now;
+  }
+
+  setTimer(fn: () => void, ms: number): TimerHandle {
+    const timer: ManualTimer = { due: this.#now + Math.max(0, ms), fn, cancelled: false };
+    this.#timers.push(timer);
+    return timer as unknown as TimerHandle;
+  }
+
+  clearTimer(handle: TimerHandle): void {
+    (handle as unknown as ManualTimer).cancelled = true;
+  }
+
+  /** Due times (relative to now) of the timers still waiting. */
+  pending(): number[] {
+    return this.#timers.filter((t) => !t.cancelled).map((t) => t.due - this.#now);
+  }
+
+  advance(ms: number): void {
+    const target = this.#now + ms;
+    for (let i = 0; i < 10_000; i++) {
+      const due = this.#timers
+        .filter((t) => !t.cancelled && t.due <= target)
+        .sort((a, b) => a.due - b.due)[0];
+      if (due === undefined) break;
+      due.cancelled = true;
+      this.#now = Math.max(this.#now, due.due);
+      due.fn();
+    }
+    this.#timers = this.#timers.filter((t) => !t.cancelled);
+    this.#now = target;
+  }
+}
+
+/** Lets pending promise callbacks run (a few turns of the microtask and macrotask queues). */
+export async function flush(): Promise<void> {
+  for (let i = 0; i < 5; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+}
+
+export interface Sent {
+  readonly entity: string;
+  readonly message: ServiceBusMessage;
+}
+
+/**
+ * A namespace stand-in. `answer` decides, for each HELLO sent, what lands on the reply session
+ * (a body, or undefined for silence). Receivers wait for a queued answer or for their abort.
+ */
+export class FakeNamespace {
+  readonly sent: Sent[] = [];
+  readonly accepted: string[] = [];
+  readonly receiversOpened: string[] = [];
+  readonly receiversClosed: string[] = [];
+  answer: (hello: ServiceBusMessage) => string | undefined = () => undefined;
+  readonly #inbox = new Map<string, ServiceBusReceivedMessage[]>();
+  readonly #waiting = new Map<string, () => void>();
+
+  /** Puts a message on a reply session before anything is sent (an answer to an older HELLO). */
+  preload(sessionId: string, body: string, correlationId: string): void {
+    const list = this.#inbox.get(sessionId) ?? [];
+    list.push({ body: Buffer.from(body), correlationId } as unknown as ServiceBusReceivedMessage);
+    this.#inbox.set(sessionId, list);
+  }
+
+  client(): ServiceBusClient {
+    const fake = {
+      createSender: (entity: string) => ({
+        isClosed: false,
+        sendMessages: (message: ServiceBusMessage): Promise<void> => {
+          this.sent.push({ entity, message });
+          const body = this.answer(message);
+          const session = message.replyToSessionId;
+          if (body !== undefined && session !== undefined) {
+            const list = this.#inbox.get(session) ?? [];
+            list.push({
+              body: Buffer.from(body),
+              correlationId: message.messageId,
+            } as unknown as ServiceBusReceivedMessage);
+            this.#inbox.set(session, list);
+            this.#waiting.get(session)?.();
+          }
+          return Promise.resolve();
+        },
+        close: () => Promise.resolve(),
+      }),
+      acceptSession: (_entity: string, sessionId: string) => {
+        this.accepted.push(sessionId);
+        const take = (): ServiceBusReceivedMessage[] | undefined => {
+          const next = this.#inbox.get(sessionId)?.shift();
+          return next === undefined ? undefined : [next];
+        };
+        return Promise.resolve({
+          receiveMessages: (
+            _n: number,
+            options: { abortSignal?: AbortSignal },
+          ): Promise<ServiceBusReceivedMessage[]> => {
+            const now = take();
+            if (now !== undefined) return Promise.resolve(now);
+            return new Promise((resolve, reject) => {
+              const waiter = (): void => {
+                const got = take();
+                if (got === undefined) return;
+                this.#waiting.delete(sessionId);
+                resolve(got);
+              };
+              this.#waiting.set(sessionId, waiter);
+              options.abortSignal?.addEventListener('abort', () => {
+                if (this.#waiting.get(sessionId) === waiter) this.#waiting.delete(sessionId);
+                reject(new Error('aborted'));
+              });
+            });
+          },
+          completeMessage: () => Promise.resolve(),
+          close: () => Promise.resolve(),
+        });
+      },
+      createReceiver: (entity: string) => {
+        this.receiversOpened.push(entity);
+        return {
+          subscribe: () => ({ close: () => Promise.resolve() }),
+          close: () => {
+            this.receiversClosed.push(entity);
+            return Promise.resolve();
+          },
+        };
+      },
+    };
+    return fake as unknown as ServiceBusClient;
+  }
+}
+
+/** A session gate a test flips by hand. */
+export class ManualGate implements SessionGate {
+  #live = false;
+  readonly #watchers = new Set<(live: boolean) => void>();
+
+  isLive(): boolean {
+    return this.#live;
+  }
+
+  onChange(fn: (live: boolean) => void): () => void {
+    this.#watchers.add(fn);
+    return () => this.#watchers.delete(fn);
+  }
+
+  set(live: boolean): void {
+    if (live === this.#live) return;
+    this.#live = live;
+    for (const fn of this.#watchers) fn(live);
+  }
+}

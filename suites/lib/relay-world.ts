@@ -1,0 +1,182 @@
+// The system-level set-up of the relay cases (PORT, IP, HS at system level): the whole
+// simulated world in this process (Service Bus, Azure Relay, back office, network model with
+// its firewall, the tenant driver) and the reference relay as a child process started the way
+// a user starts it (`relaycheck relay --config relay.json`). In: a tap test, world config
+// (firewall, seed), changes to the relay config the world wrote (timings, keys, ports). Out:
+// the world, the relay child with its event stream, helpers to read /healthz and the network
+// model's dial events, and a teardown that stops the relay (by PID) and then the world.
+import { randomBytes } from 'node:crypto';
+import diagnostics from 'node:diagnostics_channel';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseWorldConfig, startWorld, type World } from '../../simulator/src/world';
+import type { HealthSnapshot } from '../../relay/src/health';
+import { isEvent, startRelayChild, type RelayChild } from './relay-child';
+
+export type Json = Record<string, unknown>;
+
+/** Every guide port, logical. */
+export const GUIDE_PORT_LIST: readonly number[] = Object.freeze([
+  80, 443, 5671, 5672, 9350, 9351, 9352, 9353, 9354,
+]);
+export const TCP_RANGE: readonly number[] = Object.freeze([9350, 9351, 9352, 9353, 9354]);
+
+/** A firewall rule set: accept the selected ranges on `open`, reject or drop the rest. */
+export function firewall(
+  open: readonly number[],
+  closed: { readonly ports: readonly number[]; readonly verdict: 'reject' | 'drop' } = {
+    ports: [],
+    verdict: 'reject',
+  },
+): Json {
+  return {
+    defaultPolicy: 'reject',
+    rules: [
+      ...(closed.ports.length === 0
+        ? []
+        : [
+            {
+              name: `${closed.verdict}-${closed.ports.join('-')}`,
+              verdict: closed.verdict,
+              destination: 'any',
+              ports: closed.ports.map(String),
+            },
+          ]),
+      { name: 'guide-ports', verdict: 'accept', destination: 'any', ports: open.map(String) },
+    ],
+  };
+}
+
+export interface NetDial {
+  readonly host?: string;
+  readonly address: string;
+  readonly port: number;
+  readonly verdict: string;
+}
+
+export interface RelayWorld {
+  readonly world: World;
+  readonly dir: string;
+  /** The relay config the world wrote, with this case's changes applied. */
+  readonly relayConfig: Json;
+  readonly relayConfigPath: string;
+  /** Every firewall decision of the network model (sim:net:*), in order. */
+  readonly netEvents: { readonly channel: string; readonly data: Json }[];
+  /** Starts a relay child on `relayConfigPath` (or another config file). */
+  startRelay(configPath?: string): RelayChild;
+  /** Writes a variant of the relay config (e.g. other keys) and returns its path. */
+  writeRelayConfig(name: string, change: (c: Json) => void): string;
+  health(relay: RelayChild): Promise<HealthSnapshot>;
+  /** Resolves when the relay's session is live (an event, not a poll). */
+  live(relay: RelayChild): Promise<void>;
+}
+
+/** Deep-merges `patch` into `target` (objects only; arrays and values replace). */
+function merge(target: Json, patch: Json): void {
+  for (const [k, v] of Object.entries(patch)) {
+    const cur = target[k];
+    if (
+      typeof v === 'object' &&
+      v !== null &&
+      !Array.isArray(v) &&
+      typeof cur === 'object' &&
+      cur !== null &&
+      !Array.isArray(cur)
+    ) {
+      merge(cur as Json, v as Json);
+    } else {
+      target[k] = v;
+    }
+  }
+}
+
+/** Faster probing than production, so cases end soon; the bounds are config, not sleeps. */
+const CASE_TIMINGS: Json = {
+  connectivity: {
+    probeTimeoutMs: 1500,
+    reprobeIntervalMs: 60_000,
+    reconnectDelaysMs: [0, 500, 1000, 2000],
+    reconnectJitter: 0.2,
+  },
+};
+
+export async function startRelayWorld(
+  t: tap.Test,
+  options: { readonly world?: Json; readonly relay?: Json } = {},
+): Promise<RelayWorld> {
+  const dir = mkdtempSync(join(tmpdir(), 'relaycheck-relay-case-'));
+  const netEvents: { channel: string; data: Json }[] = [];
+  const channels = ['sim:net:dial', 'sim:net:firewall', 'sim:net:dns-answer'];
+  const subs = channels.map((channel) => {
+    const fn = (m: unknown): void => {
+      netEvents.push({ channel, data: m as Json });
+    };
+    diagnostics.subscribe(channel, fn);
+    return { channel, fn };
+  });
+  const config = parseWorldConfig(
+    { seed: 42, ...(options.world ?? {}) },
+    {
+      rootManageKey: randomBytes(32).toString('base64'),
+      relayKey: randomBytes(32).toString('base64'),
+      tenantKey: randomBytes(32).toString('base64'),
+      handshakeKey: randomBytes(32),
+    },
+  );
+  const world = await startWorld(config, { dir });
+  t.teardown(async () => {
+    await world.close();
+    for (const s of subs) diagnostics.unsubscribe(s.channel, s.fn);
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const path = world.relayFilePath;
+  if (path === undefined) throw new Error('the world wrote no relay.json');
+  const relayConfig = JSON.parse(readFileSync(path, 'utf8')) as Json;
+  merge(relayConfig, CASE_TIMINGS);
+  merge(relayConfig, options.relay ?? {});
+  const write = (name: string, c: Json): string => {
+    const p = join(dir, name);
+    writeFileSync(p, JSON.stringify(c, null, 2), { mode: 0o600 });
+    return p;
+  };
+  const relayConfigPath = write('relay-case.json', relayConfig);
+  return {
+    world,
+    dir,
+    relayConfig,
+    relayConfigPath,
+    netEvents,
+    // NODE_EXTRA_CA_CERTS as the relay command would set it from tls.caFile: the child is then
+    // the relay process itself (no re-run), so its pid is the one PORT-011 inspects.
+    startRelay: (configPath = relayConfigPath) =>
+      startRelayChild(
+        t,
+        configPath,
+        world.caPath === undefined ? {} : { NODE_EXTRA_CA_CERTS: world.caPath },
+      ),
+    writeRelayConfig: (name, change) => {
+      const copy = JSON.parse(JSON.stringify(relayConfig)) as Json;
+      change(copy);
+      return write(name, copy);
+    },
+    health: async (relay) => {
+      const url = await relay.healthUrl;
+      const res = await fetch(`${url}/healthz`);
+      return (await res.json()) as HealthSnapshot;
+    },
+    live: async (relay) => {
+      await relay.waitFor(isEvent('relay:session', { state: 'live' }), 'a live session');
+    },
+  };
+}
+
+/** The logical ports of every connection the network model saw (accepted or not). */
+export function dialledPorts(netEvents: RelayWorld['netEvents']): number[] {
+  const ports = new Set<number>();
+  for (const e of netEvents) {
+    const port = e.data.port;
+    if (e.channel === 'sim:net:dial' && typeof port === 'number') ports.add(port);
+  }
+  return [...ports].sort((a, b) => a - b);
+}
