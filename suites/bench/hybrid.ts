@@ -19,7 +19,11 @@ import { createInterface } from 'node:readline';
 import { pipeline } from 'node:stream/promises';
 import autocannon from 'autocannon';
 import { createSasToken } from '../../relay/src/protocol/sas';
-import { createHybridListener, wsSocketFactory, type HcHandler } from '../../relay/src/transports';
+import {
+  clientSocketFactory,
+  createHybridListener,
+  type HcHandler,
+} from '../../relay/src/transports';
 import { startHybridSimulator } from '../../simulator/src/cloud/hybrid';
 import { SeededSource, seededSha256, sha256Hex } from '../hybrid/lib/bytes';
 
@@ -177,8 +181,11 @@ async function relayChild(): Promise<void> {
     },
     {
       handler: benchHandler,
-      // RELAYCHECK_HYBRID_CONTROL=ws: the control channel on `ws` instead (for comparison).
-      ...(process.env.RELAYCHECK_HYBRID_CONTROL === 'ws' ? { sockets: wsSocketFactory() } : {}),
+      // The default sockets (`ws` control channel); RELAYCHECK_HYBRID_CONTROL=own puts the
+      // control channel on the listener's own client too (for comparison).
+      ...(process.env.RELAYCHECK_HYBRID_CONTROL === 'own'
+        ? { sockets: clientSocketFactory() }
+        : {}),
       // The endpoint map: the logical namespace host on 80 -> the simulator; nothing else.
       dial: (url) => {
         if (url.hostname !== HOST || (url.port !== '' && url.port !== '80')) {

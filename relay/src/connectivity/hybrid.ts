@@ -7,7 +7,7 @@
 // and TLS server name through its dialTarget()).
 import { rootCertificates } from 'node:tls';
 import type { WsTlsOptions } from '../transports/ws-client';
-import { clientSocketFactory } from '../transports/ws-socket';
+import { wsSocketFactory } from '../transports/ws-socket';
 import type { SocketFactory } from '../transports/socket';
 import type { Egress } from './egress';
 import { EgressError } from './errors';
@@ -62,7 +62,7 @@ export function hybridTlsOptions(egress: Egress): WsTlsOptions {
   });
 }
 
-/** The socket factory for the listener (`deps.sockets`): the listener's own client. */
+/** The listener's sockets (`deps.sockets`): `ws` for the control channel, the streaming client for rendezvous. */
 export function hybridSockets(egress: Egress): SocketFactory {
-  return clientSocketFactory({ tls: hybridTlsOptions(egress) });
+  return wsSocketFactory(undefined, { tls: hybridTlsOptions(egress) });
 }

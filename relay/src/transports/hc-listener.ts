@@ -26,7 +26,7 @@ import type { HcHandler } from './hc-handler';
 import { RendezvousChannel, type RendezvousHost } from './hc-rendezvous';
 import { systemScheduler, type RandomSource, type Scheduler, type TimerHandle } from './scheduler';
 import { CLOSE, type DialTarget, type HcSocket, type SocketFactory } from './socket';
-import { clientSocketFactory } from './ws-socket';
+import { wsSocketFactory } from './ws-socket';
 
 /** Paths a pino logger given to the listener should redact (the listener never logs them). */
 export const HC_LOG_REDACT: readonly string[] = Object.freeze([
@@ -45,7 +45,10 @@ export type DialPurpose = 'control' | 'rendezvous' | 'reject';
 export interface HcListenerDeps {
   /** The relay's dispatcher. */
   readonly handler: HcHandler;
-  /** The WebSocket transport (default: clientSocketFactory(), the listener's own client). */
+  /**
+   * The WebSocket transport (default: wsSocketFactory(): `ws` for the control channel, the
+   * listener's own streaming client for rendezvous sockets, whose bodies must not be joined).
+   */
   readonly sockets?: SocketFactory;
   readonly scheduler?: Scheduler;
   /** Jitter source, uniform in [0, 1) (default Math.random). */
@@ -185,7 +188,7 @@ export class HybridListener extends EventEmitter<HcListenerEvents> {
     super();
     this.config = listenerConfig(config);
     this.#handler = deps.handler;
-    this.#sockets = deps.sockets ?? clientSocketFactory();
+    this.#sockets = deps.sockets ?? wsSocketFactory();
     this.#scheduler = deps.scheduler ?? systemScheduler;
     this.#random = deps.random ?? Math.random;
     this.#dial = deps.dial;
