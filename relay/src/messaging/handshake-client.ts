@@ -39,6 +39,7 @@ import {
   sbReason,
   type ServiceBusSource,
 } from './sb';
+import { parseOptions } from './options';
 
 export const DEFAULT_RECONNECT_DELAYS_MS: readonly number[] = Object.freeze([
   0, 1_000, 2_000, 5_000, 10_000, 30_000,
@@ -86,17 +87,11 @@ export type HandshakeClientOptions = Readonly<z.infer<typeof schema>> & {
 
 /** Validates the options; throws RELAY_E_SESSION_CONFIG naming the field. */
 export function parseHandshakeClientOptions(input: unknown): HandshakeClientOptions {
-  const result = schema.safeParse(input);
-  if (!result.success) {
-    const issue = result.error.issues[0];
-    const path = (issue?.path ?? []).map(String).join('.') || '(top level)';
-    throw new RelaySessionError(
-      'RELAY_E_SESSION_CONFIG',
-      `${path}: ${issue?.message ?? 'invalid'}`,
-      { path },
-    );
-  }
-  const c = result.data;
+  const c = parseOptions(
+    schema,
+    input,
+    (path, message) => new RelaySessionError('RELAY_E_SESSION_CONFIG', message, { path }),
+  );
   return Object.freeze({
     ...c,
     caps: Object.freeze([...c.caps]) as string[],

@@ -26,6 +26,7 @@ import { RelayWorkError } from './errors';
 import { publishWork } from './events';
 import type { SessionGate } from './handshake-client';
 import type { TenantKeys } from './keys';
+import { parseOptions } from './options';
 
 /** One request as the dispatcher sees it: the envelope is already checked and removed. */
 export interface SealedHcRequest {
@@ -81,15 +82,11 @@ export type SealedHcOptions = Readonly<Omit<z.infer<typeof schema>, 'routes'>> &
 
 /** Validates the options; throws RELAY_E_WORK_CONFIG naming the field. */
 export function parseSealedHcOptions(input: unknown): SealedHcOptions {
-  const result = schema.safeParse(input);
-  if (!result.success) {
-    const issue = result.error.issues[0];
-    const path = (issue?.path ?? []).map(String).join('.') || '(top level)';
-    throw new RelayWorkError('RELAY_E_WORK_CONFIG', `${path}: ${issue?.message ?? 'invalid'}`, {
-      path,
-    });
-  }
-  const c = result.data;
+  const c = parseOptions(
+    schema,
+    input,
+    (path, message) => new RelayWorkError('RELAY_E_WORK_CONFIG', message, { path }),
+  );
   return Object.freeze({
     ...c,
     routes: c.routes === undefined ? undefined : Object.freeze([...c.routes]),

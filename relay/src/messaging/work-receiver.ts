@@ -38,6 +38,7 @@ import {
   sbReason,
   type ServiceBusSource,
 } from './sb';
+import { parseOptions } from './options';
 
 /** What the handler learns about a request besides its route and body. */
 export interface WorkMeta {
@@ -109,15 +110,11 @@ export type WorkReceiverOptions = Readonly<Omit<z.infer<typeof schema>, 'routes'
 
 /** Validates the options; throws RELAY_E_WORK_CONFIG naming the field. */
 export function parseWorkReceiverOptions(input: unknown): WorkReceiverOptions {
-  const result = schema.safeParse(input);
-  if (!result.success) {
-    const issue = result.error.issues[0];
-    const path = (issue?.path ?? []).map(String).join('.') || '(top level)';
-    throw new RelayWorkError('RELAY_E_WORK_CONFIG', `${path}: ${issue?.message ?? 'invalid'}`, {
-      path,
-    });
-  }
-  const c = result.data;
+  const c = parseOptions(
+    schema,
+    input,
+    (path, message) => new RelayWorkError('RELAY_E_WORK_CONFIG', message, { path }),
+  );
   return Object.freeze({
     ...c,
     routes: Object.freeze([...c.routes]),
