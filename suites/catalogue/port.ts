@@ -99,4 +99,13 @@ export const PORT_CASES = defineCases('port', [
     level: 'must',
     profiles: [...BOTH],
   },
+  {
+    id: 'PORT-012',
+    title: 'returns to TCP when the firewall opens again',
+    requirement:
+      'A relay that fell back to 443 re-probes on its interval and moves back to TCP once 5671 and 9352 are open again, handshakes again and relays traffic over the TCP path.',
+    source: `${P1} (AutoDetect prefers TCP); issue 6`,
+    level: 'should',
+    profiles: [...BOTH],
+  },
 ]);
