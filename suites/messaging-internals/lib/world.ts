@@ -20,7 +20,6 @@ import {
   type WorkReceiver,
   type WorkReceiverOptionsInput,
 } from '../../../relay/src/messaging';
-import type { Scheduler, TimerHandle } from '../../../relay/src/transports';
 import {
   startServiceBusSimulator,
   type NamespaceConfigInput,
@@ -32,6 +31,7 @@ import {
   type TenantDriver,
   type TenantDriverOptions,
 } from '../../../simulator/src/cloud/tenant';
+import { ManualClock as BaseClock } from '../../../relay/test/helpers/manual-clock';
 
 export const TENANT = 'council-42';
 export const ROUTES = ['council-tax', 'business-rates'] as const;
@@ -101,54 +101,10 @@ export class EventLog {
   }
 }
 
-interface ManualTimer {
-  readonly due: number;
-  readonly fn: () => void;
-  cancelled: boolean;
-}
-
-/** A relay Scheduler (and tenant Clock) that moves only when advanced; timers fire in order. */
-export class ManualClock implements Scheduler {
-  #now: number;
-  #timers: ManualTimer[] = [];
-
+/** The relay's shared manual clock (also the tenant's Clock), starting now by default. */
+export class ManualClock extends BaseClock {
   constructor(start = Date.now()) {
-    this.#now = start;
-  }
-
-  now(): number {
-    return this.#now;
-  }
-
-  setTimer(fn: () => void, ms: number): TimerHandle {
-    const timer: ManualTimer = { due: this.#now + Math.max(0, ms), fn, cancelled: false };
-    this.#timers.push(timer);
-    return timer as unknown as TimerHandle;
-  }
-
-  clearTimer(handle: TimerHandle): void {
-    (handle as unknown as ManualTimer).cancelled = true;
-  }
-
-  /** Timers waiting (not cancelled), with their due times relative to now. */
-  pending(): number[] {
-    return this.#timers.filter((t) => !t.cancelled).map((t) => t.due - this.#now);
-  }
-
-  /** Moves the clock by `ms`, running every timer that falls due, in due order. */
-  advance(ms: number): void {
-    const target = this.#now + ms;
-    for (let i = 0; i < 10_000; i++) {
-      const due = this.#timers
-        .filter((t) => !t.cancelled && t.due <= target)
-        .sort((a, b) => a.due - b.due)[0];
-      if (due === undefined) break;
-      due.cancelled = true;
-      this.#now = Math.max(this.#now, due.due);
-      due.fn();
-    }
-    this.#timers = this.#timers.filter((t) => !t.cancelled);
-    this.#now = target;
+    super(start);
   }
 }
 

@@ -7,7 +7,6 @@ import diagnostics from 'node:diagnostics_channel';
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import type { ConnectionOptions, TLSSocket } from 'node:tls';
-import type { Scheduler, TimerHandle } from '../../../src/transports/scheduler';
 import {
   probeResult,
   type Connectivity,
@@ -21,70 +20,12 @@ import {
   type SocketConnector,
   type TcpTarget,
 } from '../../../src/connectivity';
+import { ManualClock as BaseClock } from '../../helpers/manual-clock';
 
-interface Entry {
-  readonly id: number;
-  readonly at: number;
-  readonly ms: number;
-  readonly fn: () => void;
-}
-
-/** A manual clock: timers run only when the test advances time. */
-export class ManualClock implements Scheduler {
-  #now: number;
-  #seq = 0;
-  readonly #timers = new Map<number, Entry>();
-  /** Every delay asked for, in order. */
-  readonly requested: number[] = [];
-
+/** The shared manual clock, starting at 2025-01-01. */
+export class ManualClock extends BaseClock {
   constructor(start = Date.UTC(2025, 0, 1)) {
-    this.#now = start;
-  }
-
-  now(): number {
-    return this.#now;
-  }
-
-  setTimer(fn: () => void, ms: number): TimerHandle {
-    const id = ++this.#seq;
-    this.requested.push(ms);
-    this.#timers.set(id, { id, at: this.#now + Math.max(0, ms), ms, fn });
-    return { __timer: id };
-  }
-
-  clearTimer(handle: TimerHandle): void {
-    this.#timers.delete(handle.__timer as number);
-  }
-
-  /** Delays of pending timers, soonest first. */
-  pending(): number[] {
-    return this.#sorted().map((e) => e.at - this.#now);
-  }
-
-  /** Moves time forward by `ms`, running due timers in order. */
-  advance(ms: number): void {
-    const end = this.#now + ms;
-    for (let guard = 0; guard < 10_000; guard++) {
-      const next = this.#sorted()[0];
-      if (next === undefined || next.at > end) break;
-      this.#timers.delete(next.id);
-      this.#now = Math.max(this.#now, next.at);
-      next.fn();
-    }
-    this.#now = end;
-  }
-
-  /** Runs the soonest timer; returns how far time moved, or undefined when none. */
-  runNext(): number | undefined {
-    const next = this.#sorted()[0];
-    if (next === undefined) return undefined;
-    const moved = Math.max(0, next.at - this.#now);
-    this.advance(moved);
-    return moved;
-  }
-
-  #sorted(): Entry[] {
-    return [...this.#timers.values()].sort((a, b) => a.at - b.at || a.id - b.id);
+    super(start);
   }
 }
 

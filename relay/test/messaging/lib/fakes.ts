@@ -8,55 +8,12 @@ import type {
   ServiceBusReceivedMessage,
 } from '@azure/service-bus';
 import type { SessionGate } from '../../../src/messaging';
-import type { Scheduler, TimerHandle } from '../../../src/transports';
+import { ManualClock as BaseClock } from '../../helpers/manual-clock';
 
-interface ManualTimer {
-  readonly due: number;
-  readonly fn: () => void;
-  cancelled: boolean;
-}
-
-/** A Scheduler that moves only when advanced; due timers run in order inside advance(). */
-export class ManualClock implements Scheduler {
-  #now: number;
-  #timers: ManualTimer[] = [];
-
+/** The shared manual clock, starting at a fixed instant. */
+export class ManualClock extends BaseClock {
   constructor(start = 1_700_000_000_000) {
-    this.#now = start;
-  }
-
-  now(): number {
-    return this.#now;
-  }
-
-  setTimer(fn: () => void, ms: number): TimerHandle {
-    const timer: ManualTimer = { due: this.#now + Math.max(0, ms), fn, cancelled: false };
-    this.#timers.push(timer);
-    return timer as unknown as TimerHandle;
-  }
-
-  clearTimer(handle: TimerHandle): void {
-    (handle as unknown as ManualTimer).cancelled = true;
-  }
-
-  /** Due times (relative to now) of the timers still waiting. */
-  pending(): number[] {
-    return this.#timers.filter((t) => !t.cancelled).map((t) => t.due - this.#now);
-  }
-
-  advance(ms: number): void {
-    const target = this.#now + ms;
-    for (let i = 0; i < 10_000; i++) {
-      const due = this.#timers
-        .filter((t) => !t.cancelled && t.due <= target)
-        .sort((a, b) => a.due - b.due)[0];
-      if (due === undefined) break;
-      due.cancelled = true;
-      this.#now = Math.max(this.#now, due.due);
-      due.fn();
-    }
-    this.#timers = this.#timers.filter((t) => !t.cancelled);
-    this.#now = target;
+    super(start);
   }
 }
 
