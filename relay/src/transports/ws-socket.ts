@@ -2,8 +2,11 @@
 // sockets over the listener's own frame-level client (ws-client.ts) so request bodies stream.
 // In: a ws WebSocket constructor (injectable), TLS options, a URL, headers (ServiceBusAuthorization,
 // the logical Host when the URL was mapped), the TLS server name and a message size bound. Out:
-// HcSockets with real pings, binary fragments (fin) and send callbacks as back-pressure; an
-// HTTP refusal of the handshake is reported with its status.
+// HcSockets with real pings, binary fragments (fin) and send callbacks as back-pressure (frames
+// sent in one tick leave in one write); an HTTP refusal of the handshake is reported with its
+// status.
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
 import WebSocket from 'ws';
 import {
   CLOSE,
@@ -58,9 +61,10 @@ export interface ClientSocketFactoryOptions {
 }
 
 /**
- * The listener's default sockets: its own RFC 6455 client (ws-client.ts) for the control
- * channel (whole messages) and for rendezvous sockets (streamed bodies). Lighter per request
- * than `ws`: a response's head and body frames leave in one write.
+ * The listener's own RFC 6455 client (ws-client.ts) for the control channel (whole messages)
+ * as well as for rendezvous sockets (streamed bodies); the alternative to the default
+ * wsSocketFactory() where `ws` is not wanted. Measured against it in `bench hybrid`
+ * (RELAYCHECK_HYBRID_CONTROL=own).
  */
 export function clientSocketFactory(
   factoryOptions: ClientSocketFactoryOptions = {},
@@ -104,6 +108,18 @@ function openWsSocket(
   }
   ws.binaryType = 'nodebuffer';
   let closed = false;
+  // The connection under ws, from its public 'upgrade' event (the 101 response's socket).
+  // Sends made in one tick are corked on it and leave in one write: a response's head and
+  // body frames then reach the service together instead of as two TCP segments.
+  let wire: Duplex | undefined;
+  let corked = false;
+  const uncork = (): void => {
+    corked = false;
+    wire?.uncork();
+  };
+  ws.on('upgrade', (res: IncomingMessage) => {
+    wire = res.socket;
+  });
 
   ws.on('open', () => {
     if (!closed) handlers.onOpen();
@@ -145,6 +161,11 @@ function openWsSocket(
       if (ws.readyState !== WebSocket.OPEN) {
         reject(new Error('the WebSocket is not open'));
         return;
+      }
+      if (!corked && wire !== undefined) {
+        corked = true;
+        wire.cork();
+        process.nextTick(uncork);
       }
       ws.send(data, { binary, fin, compress: false }, (err) => {
         if (err) reject(new Error(err.message));

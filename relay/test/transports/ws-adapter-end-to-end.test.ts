@@ -1,9 +1,10 @@
-// Both production socket factories (the listener's own client for everything, the default; and
-// `ws` for the control channel with the own client for rendezvous) against a real WebSocket server on 127.0.0.1 (port 0) that speaks the Hybrid Connections
-// protocol minimally: the token arrives in the ServiceBusAuthorization header, bodies cross as
+// Both production socket factories (`ws` for the control channel with the own client for
+// rendezvous, the default; and the listener's own client for everything) against a real
+// WebSocket server on 127.0.0.1 (port 0) that speaks the Hybrid Connections protocol minimally: the token arrives in the ServiceBusAuthorization header, bodies cross as
 // (fragmented) binary messages, a 2 MB response streams over a rendezvous socket, a 401
 // handshake is classified, a silent peer is detected by ping, and a rendezvous body over the
-// limit is answered 413 while it streams in.
+// limit is answered 413 while it streams in. Over `ws`, the frames sent in one tick leave in
+// one write.
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -317,3 +318,69 @@ for (const [label, make] of FACTORIES) {
     },
   );
 }
+
+void t.test(
+  'ws control channel: a response head and body sent in one tick leave in one write',
+  async (t) => {
+    const service = await startService(t);
+    // Counts the writes the connection under ws hands to the operating system: one _write or
+    // _writev call each (a corked socket flushes all it holds in one _writev).
+    let flushes = 0;
+    class CountingWebSocket extends WebSocket {
+      constructor(url: string, options: WebSocket.ClientOptions) {
+        super(url, options);
+        this.on('upgrade', (res: IncomingMessage) => {
+          const socket = res.socket as unknown as {
+            _write: (...a: unknown[]) => void;
+            _writev: (...a: unknown[]) => void;
+          };
+          const write = socket._write.bind(socket);
+          const writev = socket._writev.bind(socket);
+          socket._write = (...a) => {
+            flushes += 1;
+            write(...a);
+          };
+          socket._writev = (...a) => {
+            flushes += 1;
+            writev(...a);
+          };
+        });
+      }
+    }
+    const opened = new Inbox<true>();
+    const socket = wsSocketFactory(CountingWebSocket).open(
+      {
+        url: `ws://127.0.0.1:${service.port}/$hc/x?sb-hc-action=listen`,
+        headers: {},
+        maxMessageBytes: 1 << 20,
+      },
+      {
+        onOpen: () => {
+          opened.put(true);
+        },
+        onText: () => undefined,
+        onBinary: () => undefined,
+        onPong: () => undefined,
+        onRefused: () => undefined,
+        onError: () => undefined,
+        onClose: () => undefined,
+      },
+    );
+    t.teardown(() => {
+      socket.terminate();
+    });
+    const peer = await service.control.take();
+    await opened.take();
+    flushes = 0;
+    const body = randomBytes(2048);
+    await Promise.all([
+      socket.sendText('{"response":{"requestId":"1","statusCode":200,"body":true}}'),
+      socket.sendBinary(body, true),
+    ]);
+    t.equal(flushes, 1, 'the text frame and the binary frame went out in one write');
+    t.match(await peer.json(), { response: { requestId: '1' } });
+    t.same(await peer.binary(), body, 'the body arrived intact after its head');
+    await Promise.all([socket.sendText('{"a":1}'), socket.sendText('{"b":2}')]);
+    t.equal(flushes, 2, 'the next tick is its own write');
+  },
+);
