@@ -3,7 +3,9 @@
 // layer and connectivity auto-detect, one Service Bus client for the chosen mode (rebuilt when
 // the mode changes) shared by the handshake client and the work receiver, one Hybrid
 // Connections listener per path on the chosen endpoint, and the dispatcher to the back office.
-// Nothing listens except the health endpoint on loopback; every dial passes the egress policy.
+// A lost Service Bus connection re-probes and rebuilds the client (same mode: dials planned
+// again). Nothing listens except the health endpoint on loopback; every dial passes the egress
+// policy.
 // close() stops receiving, lets in-flight work finish, closes links and the endpoint.
 import type { ServiceBusClient } from '@azure/service-bus';
 import type { Logger } from 'pino';
@@ -105,6 +107,14 @@ function servicePath(target: string, hcPath: string): string {
   return target;
 }
 
+/** The code of an SDK or system error, for logs and events (never its message). */
+function errorCode(e: unknown): string {
+  if (typeof e === 'object' && e !== null && 'code' in e && typeof e.code === 'string') {
+    return e.code.slice(0, 64);
+  }
+  return 'unknown';
+}
+
 /** Starts the relay. Rejects with a typed error when the config cannot be put to work. */
 export async function startRelay(config: RelayConfig, deps: RelayDeps = {}): Promise<Relay> {
   const log = deps.logger ?? createRelayLogger({ level: config.log.level });
@@ -194,7 +204,16 @@ export async function startRelay(config: RelayConfig, deps: RelayDeps = {}): Pro
             maxConcurrent: config.limits.maxConcurrent,
             maxRequestBytes: config.limits.maxRequestBytes,
           },
-          { serviceBus: currentClient, keys, session: handshake, handler: sbHandler, logger: log },
+          {
+            serviceBus: currentClient,
+            keys,
+            session: handshake,
+            handler: sbHandler,
+            logger: log,
+            onTransportError: (e) => {
+              recoverServiceBus(isRelaycheckError(e) ? e.code : errorCode(e));
+            },
+          },
         );
 
   const hcDispatch = async (req: SealedHcRequest): Promise<SealedHcResult> => {
@@ -248,7 +267,37 @@ export async function startRelay(config: RelayConfig, deps: RelayDeps = {}): Pro
     }
   };
 
-  // Mode changes are applied one at a time, in order.
+  /**
+   * Replaces the Service Bus client with a new one for `mode` (dials planned again: new DNS
+   * answers, the new port) and restarts the work on it. False when no client can be made.
+   */
+  const replaceServiceBus = async (mode: Mode, previous: Mode | 'probing'): Promise<boolean> => {
+    const old = client;
+    client = undefined;
+    serviceBusState = mode === 'none' ? 'down' : 'connecting';
+    if (old !== undefined) await old.close().catch(() => undefined);
+    if (mode === 'none') return true;
+    try {
+      client = await connectivity.serviceBusClientFor(mode);
+    } catch (e) {
+      serviceBusState = 'down';
+      log.error(
+        { code: isRelaycheckError(e) ? e.code : 'unknown', mode },
+        'no Service Bus client for the mode',
+      );
+      stateChannel.publish({ state: 'transports-failed', mode, previous });
+      return false;
+    }
+    if (handshake.state === 'idle') handshake.start();
+    else void handshake.rehandshake().catch(() => undefined);
+    work?.start();
+    if (work !== undefined && previous !== 'probing' && previous !== 'none') {
+      await work.restart().catch(() => undefined);
+    }
+    return true;
+  };
+
+  // Mode changes (and Service Bus rebuilds) are applied one at a time, in order.
   let applying: Promise<void> = Promise.resolve();
   const apply = (mode: Mode, reason: string): Promise<void> => {
     applying = applying.then(async () => {
@@ -257,38 +306,56 @@ export async function startRelay(config: RelayConfig, deps: RelayDeps = {}): Pro
       appliedMode = mode;
       for (const m of ['tcp', 'https', 'none']) modeGauge.set({ mode: m }, m === mode ? 1 : 0);
       await closeListeners();
-      const old = client;
-      client = undefined;
-      serviceBusState = mode === 'none' ? 'down' : 'connecting';
-      if (old !== undefined) await old.close().catch(() => undefined);
-      if (mode !== 'none') {
-        try {
-          client = await connectivity.serviceBusClientFor(mode);
-        } catch (e) {
-          serviceBusState = 'down';
-          log.error(
-            { code: isRelaycheckError(e) ? e.code : 'unknown', mode },
-            'no Service Bus client for the mode',
-          );
-          stateChannel.publish({ state: 'transports-failed', mode, previous });
-          return;
-        }
-        openListeners(mode);
-        if (handshake.state === 'idle') handshake.start();
-        else void handshake.rehandshake().catch(() => undefined);
-        work?.start();
-        if (work !== undefined && previous !== 'probing' && previous !== 'none') {
-          await work.restart().catch(() => undefined);
-        }
-      }
+      if (!(await replaceServiceBus(mode, previous))) return;
+      if (mode !== 'none') openListeners(mode);
       log.info({ mode, previous, reason }, 'connectivity mode applied');
       stateChannel.publish({ state: 'mode-applied', mode, previous, reason });
     });
     return applying;
   };
 
+  // The Service Bus connection broke (a firewall cut it, the endpoint moved): the SDK would
+  // keep redialling the address it was given. Re-probe; a new mode is applied as usual, and in
+  // the same mode the client is rebuilt so its dials are planned again. One recovery at a
+  // time, spaced by the reconnect delays while they keep failing.
+  let recovering = false;
+  let recoveries = 0;
+  // Read through a function: the flag changes while a recovery awaits.
+  const isClosing = (): boolean => closing;
+  let lastRecoveryAt = Number.NEGATIVE_INFINITY;
+  const recoverServiceBus = (reason: string): void => {
+    if (closing || recovering) return;
+    const delays = config.connectivity.reconnectDelaysMs;
+    const gap = delays[Math.min(recoveries, delays.length - 1)] ?? 0;
+    if (Date.now() - lastRecoveryAt < gap) return;
+    recovering = true;
+    recoveries += 1;
+    lastRecoveryAt = Date.now();
+    const before = appliedMode;
+    log.warn({ mode: before, reason }, 'Service Bus connection lost: probing again');
+    stateChannel.publish({ state: 'transport-lost', mode: before, reason });
+    void (async () => {
+      await connectivity.reprobe().catch(() => undefined);
+      await applying;
+      if (isClosing() || appliedMode !== before || (before !== 'tcp' && before !== 'https')) {
+        return;
+      }
+      applying = applying.then(async () => {
+        if (isClosing() || appliedMode !== before) return;
+        if (await replaceServiceBus(before, before)) {
+          log.info({ mode: before, reason }, 'Service Bus client rebuilt');
+          stateChannel.publish({ state: 'transports-rebuilt', mode: before, reason });
+        }
+      });
+      await applying;
+    })().finally(() => {
+      recovering = false;
+    });
+  };
+
   handshake.on('live', () => {
     serviceBusState = 'up';
+    recoveries = 0;
   });
   handshake.on('failed', (e) => {
     log.warn({ code: e.code }, `handshake attempt failed: ${e.message}`);

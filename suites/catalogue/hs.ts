@@ -273,6 +273,15 @@ export const HS_CASES = defineCases('hs', [
     profiles: BOTH,
   },
   {
+    id: 'HS-030',
+    title: 'key rotation with two active key ids completes with zero failed requests',
+    requirement:
+      'With work flowing, the tenant activates a second key; the relay on the old key drains and stops and a relay holding the new key (first) and the old one takes over; the old key is retired; every request sent during the rotation is answered 200, and work sent after the retirement is sealed under the new key.',
+    source: 'HANDSHAKE.md, "Material" (two keys may be active during a rotation)',
+    level: 'must',
+    profiles: BOTH,
+  },
+  {
     id: 'HS-031',
     title: 'a retired key is refused with a clear message at the relay',
     requirement:

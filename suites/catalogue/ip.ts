@@ -203,4 +203,13 @@ export const IP_CASES = defineCases('ip', [
     level: 'must',
     profiles: ['default', 'min-spec'],
   },
+  {
+    id: 'IP-023',
+    title: 'an endpoint that moves to another allowed subnet keeps working',
+    requirement:
+      'When the namespace host names move to addresses in another allowed prefix and the old addresses go down (connections closed), the relay resolves again, dials the new logical addresses, handshakes and relays traffic over Service Bus and the Hybrid Connection.',
+    source: GUIDE,
+    level: 'must',
+    profiles: ['default', 'min-spec'],
+  },
 ]);

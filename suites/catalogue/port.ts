@@ -91,6 +91,15 @@ export const PORT_CASES = defineCases('port', [
     profiles: [...BOTH],
   },
   {
+    id: 'PORT-010',
+    title: 'a port blocked mid-session moves the relay to 443 without losing a message',
+    requirement:
+      'When 5671 is blocked while the relay is live on TCP (its connections cut), the relay notices the lost connection, re-probes, reconnects over 443, handshakes again, and every message sent before, during and after the change is relayed exactly once.',
+    source: `${GUIDE}; issue 6`,
+    level: 'must',
+    profiles: [...BOTH],
+  },
+  {
     id: 'PORT-011',
     title: 'the relay has no listening socket on a non-loopback interface',
     requirement:

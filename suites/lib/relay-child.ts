@@ -45,6 +45,16 @@ export function isEvent(channel: string, fields: Readonly<Record<string, unknown
     e.channel === channel && Object.entries(fields).every(([k, v]) => e.data[k] === v);
 }
 
+/** Resolves with the `n`th event (already received or future) matching `match`. */
+export function waitForNth(
+  relay: Pick<RelayChild, 'events' | 'waitFor'>,
+  match: EventPredicate,
+  n: number,
+  what: string,
+): Promise<RelayEvent> {
+  return relay.waitFor((e) => match(e) && relay.events.filter(match).length >= n, what);
+}
+
 export function startRelayChild(
   t: tap.Test,
   configPath: string,

@@ -115,6 +115,9 @@ export function registerRelay(program: Command, io: Io, exit: ExitBox): void {
       await untilStopped();
       await relay.close();
       sink?.close();
+      // A library timer (the Service Bus SDK still retrying a settlement on a connection the
+      // relay replaced) must not keep a closed relay running: exit soon if anything does.
+      setTimeout(() => process.exit(exit.code), 1_000).unref();
     });
 }
 

@@ -48,6 +48,24 @@ export function sbCode(e: unknown): string {
   return 'Error';
 }
 
+/** Codes of a lost or unreachable connection (SDK and Node system errors). */
+const COMMUNICATION_CODES: ReadonlySet<string> = new Set([
+  'ServiceCommunicationProblem',
+  'ServiceCommunicationError',
+  'ConnectionForcedError',
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+]);
+
+/** True for an error that says the connection to Service Bus was lost or cannot be made. */
+export function isCommunicationProblem(e: unknown): boolean {
+  return COMMUNICATION_CODES.has(sbCode(e));
+}
+
 /** A short, secret-free description of an SDK error for a message (never a token). */
 export function sbReason(e: unknown): string {
   const text = e instanceof Error ? e.message : String(e);

@@ -33,6 +33,7 @@ import {
   bodyBytes,
   clientFactory,
   idText,
+  isCommunicationProblem,
   SenderCache,
   sbCode,
   sbReason,
@@ -94,6 +95,12 @@ const schema = z.strictObject({
     .max(30 * 86_400_000)
     .default(3_600_000),
   skewMs: z.int().min(0).max(3_600_000).default(DEFAULT_SKEW_MS),
+  /**
+   * How long a settlement (complete, abandon, dead-letter) is awaited. One that takes longer
+   * (its connection was cut and the SDK keeps retrying) is left to run on: the broker
+   * redelivers the request when its lock expires, and the receiver does not wait for it.
+   */
+  settleTimeoutMs: z.int().min(10).max(600_000).default(10_000),
   maxRequestBytes: z
     .int()
     .min(0)
@@ -134,6 +141,12 @@ export interface WorkReceiverDeps {
   /** Randomness of the reply envelopes. */
   readonly randomBytes?: RandomBytes;
   readonly logger?: Logger;
+  /**
+   * Called when the requests receiver reports an error of its link or connection (errorSource
+   * `receive`, or a communication problem anywhere): the owner may re-probe and rebuild the
+   * client. The SDK keeps retrying on the same client meanwhile.
+   */
+  readonly onTransportError?: (error: unknown) => void;
 }
 
 interface Settle {
@@ -171,6 +184,7 @@ export class WorkReceiver {
   /** The largest sealed body whose plaintext can be within maxRequestBytes. */
   readonly #sealedLimit: number;
   readonly #senders = new SenderCache();
+  readonly #onTransportError: ((error: unknown) => void) | undefined;
   #receiver: ServiceBusReceiver | undefined;
   #subscription: { close(): Promise<void> } | undefined;
   #unwatch: (() => void) | undefined;
@@ -189,6 +203,7 @@ export class WorkReceiver {
     this.#randomBytes = deps.randomBytes ?? systemRandom;
     this.#log = (deps.logger ?? pino({ level: 'silent' })).child({ component: 'work-receiver' });
     this.#routes = new Set(this.options.routes);
+    this.#onTransportError = deps.onTransportError;
     const max = this.options.maxRequestBytes;
     this.#sealedLimit = max + TAG_BYTES * (Math.ceil(max / SEGMENT_BYTES) + 1);
   }
@@ -264,6 +279,12 @@ export class WorkReceiver {
             { sbCode: sbCode(args.error), source: args.errorSource },
             `requests receiver error: ${sbReason(args.error)}`,
           );
+          if (
+            this.#receiver === receiver &&
+            (args.errorSource === 'receive' || isCommunicationProblem(args.error))
+          ) {
+            this.#onTransportError?.(args.error);
+          }
           return Promise.resolve();
         },
       },
@@ -311,7 +332,7 @@ export class WorkReceiver {
 
     if (!this.#gate.isLive()) {
       // Prefetched after the session went down: give it back untouched.
-      await receiver.abandonMessage(message).catch(() => undefined);
+      await this.#bounded(receiver.abandonMessage(message), 'abandon').catch(() => undefined);
       event('abandoned', { code: 'RELAY_E_WORK_NO_SESSION' });
       return;
     }
@@ -351,7 +372,7 @@ export class WorkReceiver {
       return;
     }
     try {
-      await receiver.completeMessage(message);
+      await this.#bounded(receiver.completeMessage(message), 'complete');
     } catch (e) {
       // The reply went out; the request comes back and is answered again (same messageId).
       this.#log.warn(
@@ -533,6 +554,28 @@ export class WorkReceiver {
     });
   }
 
+  /** Awaits a settlement for at most settleTimeoutMs; later it rejects (SettlementTimeout). */
+  #bounded(settlement: Promise<void>, what: string): Promise<void> {
+    const ms = this.options.settleTimeoutMs;
+    return new Promise<void>((resolve, reject) => {
+      const timer = this.#scheduler.setTimer(() => {
+        const e = new Error(`the ${what} did not finish within ${ms} ms`);
+        e.name = 'SettlementTimeout';
+        reject(e);
+      }, ms);
+      settlement.then(
+        () => {
+          this.#scheduler.clearTimer(timer);
+          resolve();
+        },
+        (e: unknown) => {
+          this.#scheduler.clearTimer(timer);
+          reject(e instanceof Error ? e : new Error(String(e)));
+        },
+      );
+    });
+  }
+
   async #settle(
     receiver: ServiceBusReceiver,
     message: ServiceBusReceivedMessage,
@@ -541,12 +584,15 @@ export class WorkReceiver {
     const { error } = settle;
     try {
       if (settle.kind === 'dead-letter') {
-        await receiver.deadLetterMessage(message, {
-          deadLetterReason: error.code,
-          deadLetterErrorDescription: error.message.slice(0, 1024),
-        });
+        await this.#bounded(
+          receiver.deadLetterMessage(message, {
+            deadLetterReason: error.code,
+            deadLetterErrorDescription: error.message.slice(0, 1024),
+          }),
+          'dead-letter',
+        );
       } else {
-        await receiver.abandonMessage(message);
+        await this.#bounded(receiver.abandonMessage(message), 'abandon');
       }
     } catch (e) {
       // The lock is gone: the broker redelivers (or dead-letters at maxDeliveryCount) itself.

@@ -3,6 +3,7 @@
 // they sent and whose session receivers hand out queued answers (or wait until aborted); a
 // manual clock implementing the relay's Scheduler; a session gate a test flips by hand.
 import type {
+  MessageHandlers,
   ServiceBusClient,
   ServiceBusMessage,
   ServiceBusReceivedMessage,
@@ -36,6 +37,10 @@ export class FakeNamespace {
   readonly accepted: string[] = [];
   readonly receiversOpened: string[] = [];
   readonly receiversClosed: string[] = [];
+  /** The handlers given to subscribe() on `requests`, in order. */
+  readonly subscriptions: MessageHandlers[] = [];
+  /** What complete, abandon and dead-letter on a `requests` receiver return. */
+  settle: () => Promise<void> = () => Promise.resolve();
   answer: (hello: ServiceBusMessage) => string | undefined = () => undefined;
   readonly #inbox = new Map<string, ServiceBusReceivedMessage[]>();
   readonly #waiting = new Map<string, () => void>();
@@ -102,7 +107,13 @@ export class FakeNamespace {
       createReceiver: (entity: string) => {
         this.receiversOpened.push(entity);
         return {
-          subscribe: () => ({ close: () => Promise.resolve() }),
+          subscribe: (handlers: MessageHandlers) => {
+            this.subscriptions.push(handlers);
+            return { close: () => Promise.resolve() };
+          },
+          completeMessage: () => this.settle(),
+          abandonMessage: () => this.settle(),
+          deadLetterMessage: () => this.settle(),
           close: () => {
             this.receiversClosed.push(entity);
             return Promise.resolve();
