@@ -8,6 +8,7 @@ import { SAS_ERRORS } from '../../relay/src/protocol/sas';
 import { RANGES_ERRORS } from '../../relay/src/egress/errors';
 import { RELAY_HC_ERRORS } from '../../relay/src/transports/errors';
 import { RELAY_ROUTE_ERRORS } from '../../relay/src/work/dispatch';
+import { RELAY_CONTENT_ERRORS } from '../../relay/src/work/content';
 import { RELAY_STORE_ERRORS } from '../../relay/src/work/idempotency';
 import { SIM_SB_ERRORS } from '../../simulator/src/cloud/servicebus/engine/errors';
 import { SIM_CONTROL_ERRORS } from '../../simulator/src/control/json-http';
@@ -31,6 +32,7 @@ export const ERROR_FAMILIES: readonly ErrorFamily<string>[] = [
   RELAY_CONFIG_ERRORS,
   RELAY_HEALTH_ERRORS,
   RELAY_ROUTE_ERRORS,
+  RELAY_CONTENT_ERRORS,
   RELAY_STORE_ERRORS,
   RELAY_EGRESS_ERRORS,
   RELAY_SESSION_ERRORS,
