@@ -10,6 +10,7 @@ import { RELAY_HC_ERRORS } from '../../relay/src/transports/errors';
 import { RELAY_ROUTE_ERRORS } from '../../relay/src/work/dispatch';
 import { RELAY_CONTENT_ERRORS } from '../../relay/src/work/content';
 import { RELAY_STORE_ERRORS } from '../../relay/src/work/idempotency';
+import { RELAY_BACKOFFICE_ERRORS } from '../../relay/src/work/backoffice/errors';
 import { SIM_SB_ERRORS } from '../../simulator/src/cloud/servicebus/engine/errors';
 import { SIM_CONTROL_ERRORS } from '../../simulator/src/control/json-http';
 import { SIM_AMQP_ERRORS } from '../../simulator/src/cloud/servicebus/amqp/errors';
@@ -34,6 +35,7 @@ export const ERROR_FAMILIES: readonly ErrorFamily<string>[] = [
   RELAY_ROUTE_ERRORS,
   RELAY_CONTENT_ERRORS,
   RELAY_STORE_ERRORS,
+  RELAY_BACKOFFICE_ERRORS,
   RELAY_EGRESS_ERRORS,
   RELAY_SESSION_ERRORS,
   RELAY_WORK_ERRORS,
