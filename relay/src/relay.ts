@@ -44,6 +44,7 @@ import {
 import { isRelaycheckError } from './protocol/errors';
 import { createHybridListener, HC_CHANNELS, type HybridListener } from './transports';
 import { createDispatch, type Dispatch } from './work/dispatch';
+import { openFileIdempotencyStore } from './work/idempotency';
 
 /** The relay's own state changes (mode applied, transports rebuilt), for harnesses. */
 export const RELAY_STATE_CHANNEL = 'relay:state';
@@ -137,6 +138,10 @@ export async function startRelay(config: RelayConfig, deps: RelayDeps = {}): Pro
   const routeNames = config.routes.map((r) => r.name);
   const hcPaths = config.hybrid.paths;
 
+  const store =
+    config.idempotency.file === undefined
+      ? undefined
+      : await openFileIdempotencyStore(config.idempotency.file);
   const egress = await createEgress(config);
   const connectivity: Connectivity = createConnectivity(config, { egress, logger: log });
 
@@ -174,7 +179,12 @@ export async function startRelay(config: RelayConfig, deps: RelayDeps = {}): Pro
       route,
       method: body.length === 0 ? 'GET' : 'POST',
       path,
-      headers: meta.contentType === undefined ? {} : { 'content-type': meta.contentType },
+      // The message id goes to the back office as Idempotency-Key: a back office that honours
+      // it closes the window between its effect and the relay's record of it.
+      headers: {
+        'idempotency-key': meta.messageId,
+        ...(meta.contentType === undefined ? {} : { 'content-type': meta.contentType }),
+      },
       body: body.length === 0 ? undefined : body,
       signal: meta.signal,
     });
@@ -210,6 +220,7 @@ export async function startRelay(config: RelayConfig, deps: RelayDeps = {}): Pro
             session: handshake,
             handler: sbHandler,
             logger: log,
+            ...(store === undefined ? {} : { store }),
             onTransportError: (e) => {
               recoverServiceBus(isRelaycheckError(e) ? e.code : errorCode(e));
             },
@@ -423,6 +434,7 @@ export async function startRelay(config: RelayConfig, deps: RelayDeps = {}): Pro
       await handshake.close();
       await closeListeners();
       await client?.close().catch(() => undefined);
+      await store?.close();
       await health.close();
       stateChannel.publish({ state: 'closed' });
     },

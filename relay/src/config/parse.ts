@@ -286,6 +286,7 @@ function finish(c: RelayConfigParsed, ctx: FinishContext): RelayConfig {
     health: { host: c.health.host, port: c.health.port },
     log: { level: c.log.level },
     limits: { ...c.limits },
+    idempotency: c.idempotency.file === undefined ? {} : { file: absolute(c.idempotency.file) },
     source: { file: ctx.file, baseDir: ctx.baseDir, format: ctx.format },
   };
   return deepFreeze(redactable(config));

@@ -193,6 +193,14 @@ export const relayConfigSchema = z
       })
       .default({ host: '127.0.0.1', port: DEFAULT_HEALTH_PORT }),
     log: z.strictObject({ level: z.enum(LOG_LEVELS).default('info') }).default({ level: 'info' }),
+    idempotency: z
+      .strictObject({
+        file: z.string().min(1).max(4096).optional().meta({
+          description:
+            'File of the idempotency store (relative to this config file): what was done per message id, kept across restarts and SIGKILL. Without it the store is in memory only.',
+        }),
+      })
+      .default({}),
     limits: z
       .strictObject({
         maxConcurrent: z.int().min(1).max(1024).default(16),

@@ -119,6 +119,8 @@ export interface RelayConfig {
   readonly health: HealthConfig;
   readonly log: { readonly level: RelayLogLevel };
   readonly limits: LimitsConfig;
+  /** The idempotency store's file (absolute); absent: a memory store. */
+  readonly idempotency: { readonly file?: string };
   /** Where the config came from: the file as named in messages, its directory, its format. */
   readonly source: {
     readonly file: string;

@@ -73,6 +73,12 @@ export const RELAY_WORK_ERRORS = defineErrors('relay-work', {
       'The sealed reply could not be sent to the replies queue; the request is abandoned so that it is delivered again.',
     http: 503,
   },
+  RELAY_E_WORK_STORE: {
+    summary:
+      'The result could not be recorded in the idempotency store (disk full, permissions); the request is abandoned, comes back, and may run again.',
+    http: 503,
+    amqp: 'amqp:internal-error',
+  },
   RELAY_E_WORK_NO_SESSION: {
     summary:
       'No handshake session is live: the relay accepts no work (the Service Bus receiver is stopped, HC requests are answered 503).',

@@ -32,6 +32,8 @@ export interface WorkEvent extends EventData {
   readonly outcome: WorkOutcome;
   readonly status?: number;
   readonly code?: string;
+  /** True when the answer came from the idempotency record, without running the work again. */
+  readonly replayed?: boolean;
 }
 
 /** The first 8 characters of a session id: enough to correlate, too few to matter. */

@@ -23,7 +23,9 @@ import {
 } from '../protocol/envelope';
 import { TENANT_PATTERN } from '../protocol/handshake';
 import { systemRandom, TAG_BYTES, type RandomBytes } from '../protocol/primitives';
+import { isRelaycheckError } from '../protocol/errors';
 import { systemScheduler, type Scheduler } from '../transports/scheduler';
+import { memoryIdempotencyStore, type IdempotencyStore } from '../work/idempotency';
 import { DEFAULT_ENTITIES, PROPERTY, SEALED_CONTENT_TYPE } from './contract';
 import { RelayWorkError, type RelayWorkCode } from './errors';
 import { publishWork } from './events';
@@ -147,6 +149,13 @@ export interface WorkReceiverDeps {
    * client. The SDK keeps retrying on the same client meanwhile.
    */
   readonly onTransportError?: (error: unknown) => void;
+  /**
+   * What was done per message id (default: a memory store). A request whose id and route are
+   * recorded is answered from the record without calling the handler again; a result is
+   * recorded before its reply is sent. Give a file-backed store for records that survive a
+   * restart or a SIGKILL.
+   */
+  readonly store?: IdempotencyStore;
 }
 
 interface Settle {
@@ -185,6 +194,7 @@ export class WorkReceiver {
   readonly #sealedLimit: number;
   readonly #senders = new SenderCache();
   readonly #onTransportError: ((error: unknown) => void) | undefined;
+  readonly #store: IdempotencyStore;
   #receiver: ServiceBusReceiver | undefined;
   #subscription: { close(): Promise<void> } | undefined;
   #unwatch: (() => void) | undefined;
@@ -204,6 +214,8 @@ export class WorkReceiver {
     this.#log = (deps.logger ?? pino({ level: 'silent' })).child({ component: 'work-receiver' });
     this.#routes = new Set(this.options.routes);
     this.#onTransportError = deps.onTransportError;
+    // 256 KiB: a standard-tier Service Bus message; a larger result keeps its digest only.
+    this.#store = deps.store ?? memoryIdempotencyStore({ maxBodyBytes: 256 * 1024 });
     const max = this.options.maxRequestBytes;
     this.#sealedLimit = max + TAG_BYTES * (Math.ceil(max / SEGMENT_BYTES) + 1);
   }
@@ -318,7 +330,7 @@ export class WorkReceiver {
     const deliveryCount = message.deliveryCount ?? 0;
     const event = (
       outcome: 'completed' | 'dead-lettered' | 'abandoned',
-      extra: { status?: number; code?: string } = {},
+      extra: { status?: number; code?: string; replayed?: boolean } = {},
     ): void => {
       publishWork({
         via: 'servicebus',
@@ -349,14 +361,51 @@ export class WorkReceiver {
       return;
     }
 
+    const found = this.#store.get(request.messageId);
+    const recorded = found?.route === request.route ? found : undefined;
+    const replayed = recorded !== undefined;
     let result: WorkResult;
-    try {
-      result = await this.#dispatch(request, opened, message, deliveryCount);
-    } catch (e) {
-      const error = e instanceof RelayWorkError ? e : handlerError(e);
-      await this.#settle(receiver, message, { kind: 'abandon', error });
-      event('abandoned', { code: error.code });
-      return;
+    if (recorded !== undefined) {
+      // Done before (a redelivery, or the same id sent again): answer from the record.
+      if (recorded.bodyOmitted) {
+        this.#log.warn(
+          { messageId, bytes: recorded.bodyBytes },
+          'a repeated request is answered with its recorded status only (its body was too large to keep)',
+        );
+      }
+      result = {
+        status: recorded.status,
+        body: recorded.body,
+        ...(recorded.contentType === undefined ? {} : { contentType: recorded.contentType }),
+      };
+    } else {
+      try {
+        result = await this.#dispatch(request, opened, message, deliveryCount);
+      } catch (e) {
+        const error = e instanceof RelayWorkError ? e : handlerError(e);
+        await this.#settle(receiver, message, { kind: 'abandon', error });
+        event('abandoned', { code: error.code });
+        return;
+      }
+      try {
+        await this.#store.put({
+          key: request.messageId,
+          route: request.route,
+          status: result.status,
+          contentType: result.contentType,
+          body: result.body,
+        });
+      } catch (e) {
+        // Not recorded: the request comes back and may run again. Say so loudly.
+        const error = new RelayWorkError(
+          'RELAY_E_WORK_STORE',
+          `the result of ${request.messageId} could not be recorded: ${e instanceof Error ? e.message : 'unknown'}`,
+          { code: isRelaycheckError(e) ? e.code : 'unknown' },
+        );
+        await this.#settle(receiver, message, { kind: 'abandon', error });
+        event('abandoned', { code: error.code });
+        return;
+      }
     }
 
     try {
@@ -380,7 +429,7 @@ export class WorkReceiver {
         'could not complete a request after its reply',
       );
     }
-    event('completed', { status: result.status });
+    event('completed', { status: result.status, ...(replayed ? { replayed: true } : {}) });
   }
 
   #decode(message: ServiceBusReceivedMessage): Request {

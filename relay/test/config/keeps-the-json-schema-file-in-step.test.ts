@@ -36,6 +36,7 @@ void t.test('the schema is draft 2020-12, strict, and names every top-level fiel
     'egress',
     'health',
     'hybrid',
+    'idempotency',
     'instanceId',
     'limits',
     'log',

@@ -5,6 +5,7 @@
 // relay (Listen+Send) and a tenant (Listen+Send); the tenant driver; OUR relay side (handshake
 // client, work receiver); one log of every relay:* and sim:tenant:* event; and a teardown that
 // closes the relay, the tenant, every client, then the simulator.
+import type { IdempotencyStore } from '../../../relay/src/work/idempotency';
 import { randomBytes } from 'node:crypto';
 import diagnostics from 'node:diagnostics_channel';
 import { ServiceBusClient, type ServiceBusClientOptions } from '@azure/service-bus';
@@ -123,6 +124,8 @@ export interface RelayOptions {
   /** Start a work receiver with this handler. */
   readonly handler?: WorkHandler;
   readonly work?: Partial<WorkReceiverOptionsInput>;
+  /** The work receiver's idempotency store (default: its own memory store). */
+  readonly store?: IdempotencyStore;
   /** Call start() on the handshake client (default true). */
   readonly start?: boolean;
 }
@@ -250,6 +253,7 @@ export async function startWorld(t: tap.Test, options: WorldOptions = {}): Promi
               session: handshake,
               handler: o.handler,
               ...(scheduler !== undefined ? { scheduler } : {}),
+              ...(o.store !== undefined ? { store: o.store } : {}),
             },
           );
     work?.start();

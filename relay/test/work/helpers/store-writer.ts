@@ -7,7 +7,7 @@ async function main(): Promise<void> {
   const path = process.env.STORE_PATH;
   const first = process.env.FIRST;
   if (path === undefined) throw new Error('STORE_PATH is not set');
-  const store = await openFileIdempotencyStore(path, { maxEntries: 50 });
+  const store = await openFileIdempotencyStore(path);
   process.stdout.write('ready\n');
   // Bounded: the parent kills it long before this ends.
   for (let i = Number(first ?? 0); i < 1_000_000; i++) {
