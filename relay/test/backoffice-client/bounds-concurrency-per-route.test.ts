@@ -12,7 +12,7 @@ import {
   type BackOfficeResponse,
   type Release,
 } from '../../src/work/backoffice';
-import { checkProperty } from './helpers/property';
+import { checkAsyncProperty } from '../helpers/property';
 import { drain, rejection, setup } from './helpers/setup';
 
 type Answer = (err: null, result: [number, string]) => void;
@@ -169,7 +169,7 @@ void t.test(
       fc.record({ kind: fc.constant('acquire' as const), route: fc.constantFrom('a', 'b') }),
       fc.record({ kind: fc.constant('release' as const), index: fc.nat(40) }),
     );
-    await checkProperty(
+    await checkAsyncProperty(
       t,
       fc.asyncProperty(
         fc.integer({ min: 1, max: 4 }),

@@ -15,7 +15,7 @@ import {
   reasonText,
   retryDelay,
 } from '../../src/work/backoffice';
-import { checkProperty } from './helpers/property';
+import { checkAsyncProperty } from '../helpers/property';
 
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
@@ -24,7 +24,7 @@ const LISTED_TRANSIENT = [408, 425, 429, 500, 502, 503, 504];
 void t.test(
   'statuses: 2xx/3xx succeed, the listed ones are transient, other 4xx/5xx permanent',
   async (t) => {
-    await checkProperty(
+    await checkAsyncProperty(
       t,
       fc.property(fc.integer({ min: -1_000, max: 2_000 }), (status) => {
         const v = classifyStatus(status);
@@ -43,7 +43,7 @@ void t.test(
 );
 
 void t.test('errnos are safe tokens and never throw, whatever was thrown', async (t) => {
-  await checkProperty(
+  await checkAsyncProperty(
     t,
     fc.property(fc.anything({ withObjectString: true, withNullPrototype: true }), (thrown) => {
       const errno = errnoOf(thrown);
@@ -92,7 +92,7 @@ const draw = fc.oneof(
 void t.test(
   'back-off delays stay within their bounds and under maxMs; floors never fall',
   async (t) => {
-    await checkProperty(
+    await checkAsyncProperty(
       t,
       fc.property(backoff, fc.array(draw, { minLength: 1, maxLength: 20 }), (o0, draws) => {
         const o = { ...o0, maxMs: Math.max(o0.maxMs, o0.baseMs) };
@@ -115,7 +115,7 @@ void t.test(
 );
 
 void t.test('the wait is the back-off or Retry-After, whichever is longer', async (t) => {
-  await checkProperty(
+  await checkAsyncProperty(
     t,
     fc.property(
       fc.nat(3_600_000),
@@ -127,7 +127,7 @@ void t.test('the wait is the back-off or Retry-After, whichever is longer', asyn
 
 void t.test('Retry-After seconds and HTTP-dates come back as the wait they mean', async (t) => {
   const now = Date.UTC(2025, 2, 4, 9, 0, 0);
-  await checkProperty(
+  await checkAsyncProperty(
     t,
     fc.property(
       fc.nat(10_000_000),
@@ -161,7 +161,7 @@ void t.test('refusal reasons are short, single-line and never throw', async (t) 
     'text/html',
     'text/plain',
   );
-  await checkProperty(
+  await checkAsyncProperty(
     t,
     fc.property(type, body, (ct, b) => {
       const r = reasonText(ct, b);

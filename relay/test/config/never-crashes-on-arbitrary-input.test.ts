@@ -4,7 +4,7 @@
 import fc from 'fast-check';
 import t from 'tap';
 import { isRelayConfigError, parseRelayConfig } from '../../src/config';
-import { checkProperty } from '../transports/helpers/property';
+import { checkProperty } from '../helpers/property';
 import { sample, setPath } from './helpers/sample';
 
 function outcome(run: () => unknown): boolean {

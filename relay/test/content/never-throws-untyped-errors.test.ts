@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import t from 'tap';
 import { createPdfCheck, createXmlCheck, type XmlCheckInput } from '../../src/work/content';
 import { splitAt, verdictOf } from './lib/chunks';
-import { checkProperty } from './lib/property';
+import { checkAsyncProperty } from '../helpers/property';
 import { cuts, mangled } from './lib/xml-docs';
 
 const xmlLimits: fc.Arbitrary<XmlCheckInput> = fc.record(
@@ -28,7 +28,7 @@ const typed = (v: ReturnType<typeof verdictOf>): boolean => v.ok !== 'untyped';
 void t.test(
   'the XML check answers arbitrary bytes with a summary or a typed refusal',
   async (t) => {
-    await checkProperty(
+    await checkAsyncProperty(
       t,
       fc.property(
         fc.oneof(
@@ -50,7 +50,7 @@ void t.test(
   async (t) => {
     const header = fc.constantFrom('', '%PDF-1.4\n', '%PDF-2.0\r\n', '%PDF-1.', '%%EOF');
     const trailer = fc.constantFrom('', '%%EOF', '%%EOF\n', '\n%%EOF \r\n\u0000', '%%EO');
-    await checkProperty(
+    await checkAsyncProperty(
       t,
       fc.property(
         header,

@@ -7,13 +7,13 @@ import fc from 'fast-check';
 import t from 'tap';
 import { createXmlCheck } from '../../src/work/content';
 import { splitAt, verdictOf } from './lib/chunks';
-import { checkProperty } from './lib/property';
+import { checkAsyncProperty } from '../helpers/property';
 import { cuts, defective, mangled, valid } from './lib/xml-docs';
 
 void t.test(
   'valid and one-defect bodies get the same verdict and rule however they are split',
   async (t) => {
-    await checkProperty(
+    await checkAsyncProperty(
       t,
       fc.property(fc.oneof(valid, defective), cuts, (body, cut) => {
         const whole = verdictOf(createXmlCheck(body.options), [body.bytes]);
@@ -38,7 +38,7 @@ void t.test(
 void t.test(
   'bodies with mangled bytes are accepted or refused the same however they are split',
   async (t) => {
-    await checkProperty(
+    await checkAsyncProperty(
       t,
       fc.property(mangled, cuts, (body, cut) => {
         const whole = verdictOf(createXmlCheck(body.options), [body.bytes]);

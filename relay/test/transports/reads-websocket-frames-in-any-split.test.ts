@@ -16,7 +16,7 @@ import {
   maskedTextFrame,
   type FrameSink,
 } from '../../src/transports/ws-frames';
-import { checkProperty } from './helpers/property';
+import { checkProperty } from '../helpers/property';
 
 // ---------------------------------------------------------------------------------------
 // A server-side frame writer (unmasked), for building streams

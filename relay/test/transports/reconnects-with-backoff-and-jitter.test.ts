@@ -6,7 +6,7 @@ import t from 'tap';
 import { delayBounds, reconnectDelay } from '../../src/transports/hc-backoff';
 import { DEFAULT_RECONNECT_DELAYS_MS, parseHcListenerConfig } from '../../src/transports/hc-config';
 import { isHcError } from '../../src/transports/errors';
-import { checkProperty } from './helpers/property';
+import { checkProperty } from '../helpers/property';
 import { setup } from './helpers/setup';
 
 void t.test(

@@ -7,7 +7,7 @@ import t from 'tap';
 import type { HcError } from '../../src/transports/errors';
 import { parseServiceFrame } from '../../src/transports/hc-frames';
 import { isHcError } from '../../src/transports/errors';
-import { checkProperty } from './helpers/property';
+import { checkProperty } from '../helpers/property';
 import { requestFrame, setup } from './helpers/setup';
 
 void t.test('unusable frames are faults and the listener keeps serving', async (t) => {

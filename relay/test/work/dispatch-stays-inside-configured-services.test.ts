@@ -8,7 +8,7 @@ import { text } from 'node:stream/consumers';
 import fc from 'fast-check';
 import t from 'tap';
 import { checkPath, createDispatch, RelayRouteError } from '../../src/work/dispatch';
-import { checkProperty } from '../transports/helpers/property';
+import { checkProperty } from '../helpers/property';
 
 interface Seen {
   method: string;

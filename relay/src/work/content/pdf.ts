@@ -11,7 +11,7 @@
 //   tab, LF, FF, CR, space) follows it. Known only at the end: a consumer that writes the body
 //   somewhere (a file drop) must commit it (rename into place) only after the check ended well.
 import { z } from 'zod';
-import { refusal, isRelayContentError, RelayContentError } from './errors';
+import { refusal, isRelayContentError, RelayContentError, takeWithin } from './errors';
 import { publishContent } from './events';
 import { parseContentOptions } from './options';
 
@@ -122,15 +122,9 @@ export function createPdfCheck(input?: PdfCheckInput | PdfCheckOptions): PdfChec
     push(chunk) {
       usable();
       try {
-        const room = o.maxBytes - bytes;
-        take(chunk.length > room ? chunk.subarray(0, room) : chunk);
-        if (chunk.length > room) {
-          throw refuse(
-            'size',
-            `the body is larger than the limit of ${o.maxBytes} bytes`,
-            o.maxBytes,
-          );
-        }
+        takeWithin(chunk, bytes, o.maxBytes, take, () =>
+          refuse('size', `the body is larger than the limit of ${o.maxBytes} bytes`, o.maxBytes),
+        );
       } catch (e) {
         fail(e);
       }

@@ -24,7 +24,7 @@
 // name, value) may be met on the chunk that crosses the limit rather than where the token ends.
 import { SaxesParser, type SaxesAttributeNSIncomplete, type SaxesTagNS } from 'saxes';
 import { z } from 'zod';
-import { clip, isRelayContentError, refusal, RelayContentError } from './errors';
+import { clip, isRelayContentError, refusal, RelayContentError, takeWithin } from './errors';
 import { publishContent } from './events';
 import { parseContentOptions } from './options';
 import { pendingOf } from './saxes-peek';
@@ -316,15 +316,9 @@ export function createXmlCheck(input?: XmlCheckInput | XmlCheckOptions): XmlChec
     push(chunk) {
       usable();
       try {
-        const room = o.maxBytes - bytes;
-        take(chunk.length > room ? chunk.subarray(0, room) : chunk);
-        if (chunk.length > room) {
-          throw refuse(
-            'size',
-            `the body is larger than the limit of ${o.maxBytes} bytes`,
-            o.maxBytes,
-          );
-        }
+        takeWithin(chunk, bytes, o.maxBytes, take, () =>
+          refuse('size', `the body is larger than the limit of ${o.maxBytes} bytes`, o.maxBytes),
+        );
       } catch (e) {
         fail(e);
       }
