@@ -2,7 +2,7 @@
 // back (redelivery after a lost lock, a relay killed between its reply and its completion) is
 // answered from the record instead of executing again. In: records (key = the message id, the
 // route, the result's status, content type and body) and an injected clock. Out: get/put with
-// a bound on entries and age; a memory store, and a file-backed one whose put resolves only
+// bounds on entries, age and the bodies held in memory; a memory store, and a file-backed one whose put resolves only
 // after the record is on disk (append + fdatasync), which survives SIGKILL at any moment: a
 // torn last line is dropped on open, damage elsewhere is a typed error, never a silent loss.
 import { createHash } from 'node:crypto';
@@ -84,6 +84,15 @@ const optionsSchema = z.strictObject({
     .min(0)
     .max(16 * 1024 * 1024)
     .default(64 * 1024),
+  /**
+   * Bound on the bodies kept in memory, all records together (default 64 MiB): the oldest
+   * records go first, so a store of large answers stays within a small server's memory.
+   */
+  maxTotalBodyBytes: z
+    .int()
+    .min(0)
+    .max(4 * 1024 * 1024 * 1024)
+    .default(64 * 1024 * 1024),
 });
 
 export type IdempotencyOptions = z.input<typeof optionsSchema>;
@@ -103,6 +112,13 @@ function settingsOf(options: unknown): Settings {
       'RELAY_E_STORE_CONFIG',
       `idempotency store option ${path || '(root)'}: ${issue?.message ?? 'invalid'}`,
       { path },
+    );
+  }
+  if (r.data.maxTotalBodyBytes < r.data.maxBodyBytes) {
+    throw new RelayStoreError(
+      'RELAY_E_STORE_CONFIG',
+      'idempotency store option maxTotalBodyBytes: must be at least maxBodyBytes',
+      { path: 'maxTotalBodyBytes' },
     );
   }
   return Object.freeze(r.data);
@@ -139,6 +155,7 @@ function recordOf(input: IdempotencyInput, settings: Settings, at: number): Idem
 /** The in-memory core both stores share: insertion-ordered, bounded by count and age. */
 class Records {
   readonly #map = new Map<string, IdempotencyRecord>();
+  #bodyBytes = 0;
   constructor(
     readonly settings: Settings,
     readonly now: () => number,
@@ -152,25 +169,37 @@ class Records {
     const r = this.#map.get(key);
     if (r === undefined) return undefined;
     if (this.now() - r.at > this.settings.ttlMs) {
-      this.#map.delete(key);
+      this.#delete(key);
       return undefined;
     }
     return r;
   }
 
   set(r: IdempotencyRecord): void {
-    this.#map.delete(r.key);
+    this.#delete(r.key);
     this.#map.set(r.key, r);
+    this.#bodyBytes += r.body.length;
     this.prune();
   }
 
-  /** Drops expired records and the oldest beyond maxEntries; returns how many went. */
+  #delete(key: string): void {
+    const old = this.#map.get(key);
+    if (old === undefined) return;
+    this.#map.delete(key);
+    this.#bodyBytes -= old.body.length;
+  }
+
+  /** Drops expired records and the oldest beyond maxEntries or maxTotalBodyBytes. */
   prune(): number {
     let dropped = 0;
     const limit = this.now() - this.settings.ttlMs;
     for (const [key, r] of this.#map) {
-      if (this.#map.size > this.settings.maxEntries || r.at < limit) {
-        this.#map.delete(key);
+      if (
+        this.#map.size > this.settings.maxEntries ||
+        this.#bodyBytes > this.settings.maxTotalBodyBytes ||
+        r.at < limit
+      ) {
+        this.#delete(key);
         dropped += 1;
       } else break;
     }

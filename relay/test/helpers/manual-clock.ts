@@ -17,7 +17,14 @@ export class ManualClock implements Scheduler {
   /** Every delay asked for, in order. */
   readonly requested: number[] = [];
 
-  constructor(start: number) {
+  /**
+   * `start`: the first now(). `maxTimersPerAdvance`: the most timers one advance() runs (a guard
+   * against timers that re-arm themselves at the same instant).
+   */
+  constructor(
+    start: number,
+    readonly maxTimersPerAdvance = 10_000,
+  ) {
     this.#now = start;
   }
 
@@ -44,7 +51,7 @@ export class ManualClock implements Scheduler {
   /** Moves time forward by `ms`, running every timer that falls due on the way. */
   advance(ms: number): void {
     const end = this.#now + ms;
-    for (let guard = 0; guard < 10_000; guard++) {
+    for (let guard = 0; guard < this.maxTimersPerAdvance; guard++) {
       const next = this.#sorted()[0];
       if (next === undefined || next.at > end) break;
       this.#timers.delete(next.id);

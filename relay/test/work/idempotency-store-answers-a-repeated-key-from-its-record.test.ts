@@ -81,6 +81,21 @@ for (const [label, make] of STORES) {
     t.equal(store.get('m-4'), undefined, 'so m-4 was the oldest');
   });
 
+  void t.test(`${label}: bodies held in memory stay within maxTotalBodyBytes`, async (t) => {
+    let now = 1_000;
+    const store = await make(t, { maxBodyBytes: 100, maxTotalBodyBytes: 250 }, { now: () => now });
+    for (let i = 1; i <= 3; i++) {
+      now += 1;
+      await store.put({ key: `b-${i}`, route: 'r', status: 200, body: Buffer.alloc(100, i) });
+    }
+    t.same(
+      [1, 2, 3].map((i) => store.get(`b-${i}`) !== undefined),
+      [false, true, true],
+      'the oldest went when the third body passed 250 bytes',
+    );
+    t.same(store.get('b-3')?.body, Buffer.alloc(100, 3), 'the newest is kept whole');
+  });
+
   void t.test(`${label}: a body over maxBodyBytes keeps its length and digest only`, async (t) => {
     const store = await make(t, { maxBodyBytes: 16 }, {});
     const body = randomBytes(17);
@@ -115,5 +130,9 @@ void t.test('bad options are RELAY_E_STORE_CONFIG naming the option', async (t) 
     message: /maxEntries/,
   });
   t.throws(() => memoryIdempotencyStore({ ttlMs: 5 }), { code: 'RELAY_E_STORE_CONFIG' });
+  t.throws(() => memoryIdempotencyStore({ maxBodyBytes: 1024, maxTotalBodyBytes: 1000 }), {
+    code: 'RELAY_E_STORE_CONFIG',
+    message: /maxTotalBodyBytes/,
+  });
   await t.rejects(openFileIdempotencyStore(''), { code: 'RELAY_E_STORE_CONFIG' });
 });

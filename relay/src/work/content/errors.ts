@@ -50,19 +50,3 @@ export function refusal(
   const kind = code === 'RELAY_E_CONTENT_XML' ? 'XML' : 'PDF';
   return new RelayContentError(code, `${kind} refused (${rule}): ${why}`, { ...details, rule });
 }
-
-/**
- * Hands `take` the part of `chunk` that fits within `maxBytes` (after `used` bytes), then
- * throws the size refusal `tooLarge()` makes when the chunk passed the limit.
- */
-export function takeWithin(
-  chunk: Uint8Array,
-  used: number,
-  maxBytes: number,
-  take: (part: Uint8Array) => void,
-  tooLarge: () => RelayContentError,
-): void {
-  const room = maxBytes - used;
-  take(chunk.length > room ? chunk.subarray(0, room) : chunk);
-  if (chunk.length > room) throw tooLarge();
-}

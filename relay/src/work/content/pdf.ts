@@ -11,8 +11,8 @@
 //   tab, LF, FF, CR, space) follows it. Known only at the end: a consumer that writes the body
 //   somewhere (a file drop) must commit it (rename into place) only after the check ended well.
 import { z } from 'zod';
-import { refusal, isRelayContentError, RelayContentError, takeWithin } from './errors';
-import { publishContent } from './events';
+import { refusal, type RelayContentError } from './errors';
+import { checkLifecycle } from './lifecycle';
 import { parseContentOptions } from './options';
 
 const MIB = 1024 * 1024;
@@ -76,20 +76,9 @@ export function createPdfCheck(input?: PdfCheckInput | PdfCheckOptions): PdfChec
   let tailLength = 0;
   let bytes = 0;
   let peak = 0;
-  let failed: RelayContentError | undefined;
-  let ended = false;
 
   const refuse = (rule: string, why: string, limit?: number): RelayContentError =>
     refusal('RELAY_E_CONTENT_PDF', rule, why, { bytes, limit });
-  const fail = (e: unknown): never => {
-    failed = isRelayContentError(e) ? e : refuse('internal', 'the check failed unexpectedly');
-    publishContent({ kind: 'pdf', outcome: 'refused', rule: String(failed.details.rule), bytes });
-    throw failed;
-  };
-  const usable = (): void => {
-    if (failed !== undefined) throw failed;
-    if (ended) throw new RelayContentError('RELAY_E_CONTENT_CONFIG', 'the PDF check has ended');
-  };
   const take = (piece: Uint8Array): void => {
     bytes += piece.length;
     if (headLength < HEAD) {
@@ -112,6 +101,25 @@ export function createPdfCheck(input?: PdfCheckInput | PdfCheckOptions): PdfChec
     peak = Math.max(peak, headLength + tailLength);
   };
 
+  const life = checkLifecycle({
+    kind: 'pdf',
+    maxBytes: o.maxBytes,
+    bytes: () => bytes,
+    take,
+    tooLarge: () =>
+      refuse('size', `the body is larger than the limit of ${o.maxBytes} bytes`, o.maxBytes),
+    typed: () => refuse('internal', 'the check failed unexpectedly'),
+    finish: () => {
+      if (headLength < HEAD) throw refuse('magic', 'the body is too short to be a PDF');
+      const window = tail.subarray(0, tailLength);
+      const at = window.lastIndexOf(EOF_MARK);
+      if (at === -1 || !window.subarray(at + EOF_MARK.length).every((b) => WHITE.has(b))) {
+        throw refuse('trailer', 'no %%EOF at the end: the PDF is truncated or has data appended');
+      }
+      return Object.freeze({ version: head.toString('latin1', 5, 8), bytes });
+    },
+  });
+
   return {
     get bytes() {
       return bytes;
@@ -119,32 +127,8 @@ export function createPdfCheck(input?: PdfCheckInput | PdfCheckOptions): PdfChec
     get peakBufferedBytes() {
       return peak;
     },
-    push(chunk) {
-      usable();
-      try {
-        takeWithin(chunk, bytes, o.maxBytes, take, () =>
-          refuse('size', `the body is larger than the limit of ${o.maxBytes} bytes`, o.maxBytes),
-        );
-      } catch (e) {
-        fail(e);
-      }
-    },
-    end() {
-      usable();
-      try {
-        if (headLength < HEAD) throw refuse('magic', 'the body is too short to be a PDF');
-        const window = tail.subarray(0, tailLength);
-        const at = window.lastIndexOf(EOF_MARK);
-        if (at === -1 || !window.subarray(at + EOF_MARK.length).every((b) => WHITE.has(b))) {
-          throw refuse('trailer', 'no %%EOF at the end: the PDF is truncated or has data appended');
-        }
-        ended = true;
-        publishContent({ kind: 'pdf', outcome: 'accepted', bytes });
-        return Object.freeze({ version: head.toString('latin1', 5, 8), bytes });
-      } catch (e) {
-        return fail(e);
-      }
-    },
+    push: life.push,
+    end: life.end,
   };
 }
 

@@ -24,8 +24,8 @@
 // name, value) may be met on the chunk that crosses the limit rather than where the token ends.
 import { SaxesParser, type SaxesAttributeNSIncomplete, type SaxesTagNS } from 'saxes';
 import { z } from 'zod';
-import { clip, isRelayContentError, refusal, RelayContentError, takeWithin } from './errors';
-import { publishContent } from './events';
+import { clip, isRelayContentError, refusal, RelayContentError } from './errors';
+import { checkLifecycle } from './lifecycle';
 import { parseContentOptions } from './options';
 import { pendingOf } from './saxes-peek';
 import { Utf8Decoder } from './utf8';
@@ -146,8 +146,6 @@ export function createXmlCheck(input?: XmlCheckInput | XmlCheckOptions): XmlChec
   let root: { local: string; uri: string } | undefined;
   let rootSeen = false;
   let tail = '';
-  let failed: RelayContentError | undefined;
-  let ended = false;
 
   const refuse = (rule: Rule, why: string, limit?: number): RelayContentError =>
     refusal('RELAY_E_CONTENT_XML', rule, why, {
@@ -299,54 +297,40 @@ export function createXmlCheck(input?: XmlCheckInput | XmlCheckOptions): XmlChec
     feed(text);
     if (invalid) throw refuse('encoding', 'the body is not valid UTF-8');
   };
-  const fail = (e: unknown): never => {
-    failed = isRelayContentError(e) ? e : fromSaxes(e);
-    publishContent({ kind: 'xml', outcome: 'refused', rule: String(failed.details.rule), bytes });
-    throw failed;
-  };
-  const usable = (): void => {
-    if (failed !== undefined) throw failed;
-    if (ended) throw new RelayContentError('RELAY_E_CONTENT_CONFIG', 'the XML check has ended');
-  };
+
+  const life = checkLifecycle({
+    kind: 'xml',
+    maxBytes: o.maxBytes,
+    bytes: () => bytes,
+    take,
+    tooLarge: () =>
+      refuse('size', `the body is larger than the limit of ${o.maxBytes} bytes`, o.maxBytes),
+    typed: fromSaxes,
+    finish: () => {
+      if (utf8.pending > 0) throw refuse('encoding', 'the body ends inside a UTF-8 sequence');
+      try {
+        parser.close();
+      } catch (e) {
+        if (isRelayContentError(e)) throw e;
+        throw fromSaxes(e);
+      }
+      if (root === undefined) throw refuse('root', 'the body has no root element');
+      return Object.freeze({
+        root: root.local,
+        namespace: root.uri,
+        elements,
+        maxDepth: deepest,
+        bytes,
+      });
+    },
+  });
 
   return {
     get bytes() {
       return bytes;
     },
-    push(chunk) {
-      usable();
-      try {
-        takeWithin(chunk, bytes, o.maxBytes, take, () =>
-          refuse('size', `the body is larger than the limit of ${o.maxBytes} bytes`, o.maxBytes),
-        );
-      } catch (e) {
-        fail(e);
-      }
-    },
-    end() {
-      usable();
-      try {
-        if (utf8.pending > 0) throw refuse('encoding', 'the body ends inside a UTF-8 sequence');
-        try {
-          parser.close();
-        } catch (e) {
-          if (isRelayContentError(e)) throw e;
-          throw fromSaxes(e);
-        }
-        if (root === undefined) throw refuse('root', 'the body has no root element');
-        ended = true;
-        publishContent({ kind: 'xml', outcome: 'accepted', bytes });
-        return Object.freeze({
-          root: root.local,
-          namespace: root.uri,
-          elements,
-          maxDepth: deepest,
-          bytes,
-        });
-      } catch (e) {
-        return fail(e);
-      }
-    },
+    push: life.push,
+    end: life.end,
   };
 }
 
