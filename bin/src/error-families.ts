@@ -7,10 +7,11 @@ import { ENVELOPE_ERRORS } from '../../relay/src/protocol/envelope';
 import { SAS_ERRORS } from '../../relay/src/protocol/sas';
 import { RANGES_ERRORS } from '../../relay/src/egress/errors';
 import { RELAY_HC_ERRORS } from '../../relay/src/transports/errors';
-import { RELAY_ROUTE_ERRORS } from '../../relay/src/work/dispatch';
+import { RELAY_ROUTE_ERRORS } from '../../relay/src/work/route-path';
 import { RELAY_CONTENT_ERRORS } from '../../relay/src/work/content';
 import { RELAY_STORE_ERRORS } from '../../relay/src/work/idempotency';
 import { RELAY_BACKOFFICE_ERRORS } from '../../relay/src/work/backoffice/errors';
+import { RELAY_FILEDROP_ERRORS } from '../../relay/src/work/filedrop/errors';
 import { SIM_SB_ERRORS } from '../../simulator/src/cloud/servicebus/engine/errors';
 import { SIM_CONTROL_ERRORS } from '../../simulator/src/control/json-http';
 import { SIM_AMQP_ERRORS } from '../../simulator/src/cloud/servicebus/amqp/errors';
@@ -36,6 +37,7 @@ export const ERROR_FAMILIES: readonly ErrorFamily<string>[] = [
   RELAY_CONTENT_ERRORS,
   RELAY_STORE_ERRORS,
   RELAY_BACKOFFICE_ERRORS,
+  RELAY_FILEDROP_ERRORS,
   RELAY_EGRESS_ERRORS,
   RELAY_SESSION_ERRORS,
   RELAY_WORK_ERRORS,

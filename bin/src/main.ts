@@ -11,6 +11,7 @@ import { registerFuzz } from './commands/fuzz';
 import { registerBench } from './commands/bench';
 import { registerSim } from './commands/sim';
 import { registerRelay } from './commands/relay';
+import { registerTenant } from './commands/tenant';
 
 /** Where a sub-command leaves its exit code. */
 export interface ExitBox {
@@ -57,6 +58,7 @@ export function buildProgram(io: Io, exit: ExitBox): Command {
   registerBench(program, io, exit);
   registerSim(program, io, exit);
   registerRelay(program, io, exit);
+  registerTenant(program, io, exit);
   for (const sub of program.commands) {
     sub.exitOverride().configureOutput(program.configureOutput());
   }

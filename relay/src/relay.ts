@@ -9,7 +9,7 @@
 // close() stops receiving, lets in-flight work finish, closes links and the endpoint.
 import type { ServiceBusClient } from '@azure/service-bus';
 import type { Logger } from 'pino';
-import { text } from 'node:stream/consumers';
+import type { Readable } from 'node:stream';
 import { channel } from 'node:diagnostics_channel';
 import type { RelayConfig } from './config';
 import {
@@ -43,8 +43,12 @@ import {
 } from './messaging';
 import { isRelaycheckError } from './protocol/errors';
 import { createHybridListener, HC_CHANNELS, type HybridListener } from './transports';
-import { createDispatch, type Dispatch } from './work/dispatch';
+import { BACKOFFICE_CHANNELS, createBackOfficeClient, refusedError } from './work/backoffice';
+import { CONTENT_CHANNELS } from './work/content';
+import { FILEDROP_CHANNELS } from './work/filedrop';
 import { openFileIdempotencyStore } from './work/idempotency';
+import { RelayRouteError } from './work/route-path';
+import { createRouter, workSettlement, type Answer } from './work/router';
 
 /** The relay's own state changes (mode applied, transports rebuilt), for harnesses. */
 export const RELAY_STATE_CHANNEL = 'relay:state';
@@ -57,7 +61,36 @@ export const RELAY_EVENT_CHANNELS: readonly string[] = Object.freeze([
   ...Object.values(MESSAGING_CHANNELS),
   ...Object.values(HC_CHANNELS),
   ...Object.values(HEALTH_CHANNELS),
+  ...Object.values(BACKOFFICE_CHANNELS),
+  ...Object.values(CONTENT_CHANNELS),
+  ...Object.values(FILEDROP_CHANNELS),
 ]);
+
+/** Temporary files of file drops older than this are swept at start (a crash left them). */
+const SWEEP_AFTER_MS = 60_000;
+
+/** Reads an answer for a Service Bus reply: at most `max` bytes, or RELAY_E_ROUTE_ANSWER. */
+async function replyBytes(body: Readable, max: number, route: string): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of body) {
+      const b = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
+      size += b.length;
+      if (size > max) {
+        throw new RelayRouteError(
+          'RELAY_E_ROUTE_ANSWER',
+          `the answer of ${route} is over ${String(max)} bytes, more than a Service Bus reply carries here; fetch it through the Hybrid Connection`,
+          { route, max },
+        );
+      }
+      parts.push(b);
+    }
+  } finally {
+    body.destroy();
+  }
+  return Buffer.concat(parts, size);
+}
 
 const stateChannel = channel(RELAY_STATE_CHANNEL);
 
@@ -131,10 +164,10 @@ export async function startRelay(config: RelayConfig, deps: RelayDeps = {}): Pro
     ['mode'],
   );
   const keys = new TenantKeys(config.tenant.keys.map((k) => ({ kid: k.kid, key: k.secret })));
-  const dispatch: Dispatch = createDispatch({
-    routes: config.routes,
-    backOffice: config.backOffice,
-  });
+  const backOffice = createBackOfficeClient({ ...config.delivery, services: config.backOffice });
+  const router = createRouter(config.routes, { client: backOffice });
+  const swept = await router.sweep(SWEEP_AFTER_MS);
+  if (swept > 0) log.info({ swept }, 'removed temporary files a crash left in the file drops');
   const routeNames = config.routes.map((r) => r.name);
   const hcPaths = config.hybrid.paths;
 
@@ -174,28 +207,35 @@ export async function startRelay(config: RelayConfig, deps: RelayDeps = {}): Pro
   );
 
   const sbHandler = async (route: string, body: Buffer, meta: WorkMeta): Promise<WorkResult> => {
+    const use = router.use(route);
     const path = typeof meta.properties.path === 'string' ? meta.properties.path : '/';
-    const res = await dispatch({
+    const formType = meta.properties.formType;
+    // The message id is the idempotency key: sent to the back office as Idempotency-Key (a back
+    // office that honours it closes the window between its effect and the relay's record of
+    // it) and the name of a dropped file.
+    const answer: Answer = await router.perform({
+      via: 'servicebus',
       route,
-      method: body.length === 0 ? 'GET' : 'POST',
+      method: use === 'retrieve' || (use === undefined && body.length === 0) ? 'GET' : 'POST',
       path,
-      // The message id goes to the back office as Idempotency-Key: a back office that honours
-      // it closes the window between its effect and the relay's record of it.
-      headers: {
-        'idempotency-key': meta.messageId,
-        ...(meta.contentType === undefined ? {} : { 'content-type': meta.contentType }),
-      },
+      contentType: meta.contentType,
+      formType: typeof formType === 'string' ? formType : undefined,
       body: body.length === 0 ? undefined : body,
+      key: meta.messageId,
       signal: meta.signal,
+      renewLock: meta.renewLock,
     });
-    const answer = Buffer.from(await text(res.body));
-    workCounter.inc({ via: 'servicebus', outcome: String(res.status) });
+    if (answer.outcome === 'permanent') {
+      throw await refusedError(answer, { service: answer.service ?? route, route });
+    }
+    const bytes = await replyBytes(answer.body, config.limits.maxReplyBytes, route);
+    workCounter.inc({ via: 'servicebus', outcome: String(answer.status) });
     return {
-      status: res.status,
-      body: answer,
-      ...(res.headers['content-type'] === undefined
+      status: answer.status,
+      body: bytes,
+      ...(answer.headers['content-type'] === undefined
         ? {}
-        : { contentType: res.headers['content-type'] }),
+        : { contentType: answer.headers['content-type'] }),
     };
   };
 
@@ -213,6 +253,7 @@ export async function startRelay(config: RelayConfig, deps: RelayDeps = {}): Pro
             },
             maxConcurrent: config.limits.maxConcurrent,
             maxRequestBytes: config.limits.maxRequestBytes,
+            shutdownGraceMs: config.limits.shutdownGraceMs,
           },
           {
             serviceBus: currentClient,
@@ -221,6 +262,7 @@ export async function startRelay(config: RelayConfig, deps: RelayDeps = {}): Pro
             handler: sbHandler,
             logger: log,
             ...(store === undefined ? {} : { store }),
+            settlementOf: workSettlement,
             onTransportError: (e) => {
               recoverServiceBus(isRelaycheckError(e) ? e.code : errorCode(e));
             },
@@ -234,15 +276,20 @@ export async function startRelay(config: RelayConfig, deps: RelayDeps = {}): Pro
         req.target.startsWith(`/${p}/`) ||
         req.target.startsWith(`/${p}?`),
     );
-    const res = await dispatch({
+    const answer = await router.perform({
+      via: 'hybrid',
       route: req.route,
       method: req.method,
       path: servicePath(req.target, hcPath ?? req.route),
-      headers: req.headers,
+      contentType: req.headers['content-type'],
       body: req.method === 'GET' || req.method === 'HEAD' ? undefined : req.body,
+      key: req.messageId,
+      signal: req.signal,
     });
-    workCounter.inc({ via: 'hybrid', outcome: String(res.status) });
-    return { status: res.status, headers: res.headers, body: res.body };
+    // A permanent refusal by the back office is passed on as it came (status and its reason):
+    // the caller over HTTP reads it like any answer.
+    workCounter.inc({ via: 'hybrid', outcome: String(answer.status) });
+    return { status: answer.status, headers: answer.headers, body: answer.body };
   };
   const hcHandler = sealedHcHandler(
     { tenant: config.tenant.id, profile: config.profile, routes: routeNames },

@@ -55,7 +55,15 @@ void t.test('starts every part and maps every logical endpoint to loopback', asy
     r.backOffice !== null && Object.keys(r.backOffice).length === 8,
     'eight back-office services',
   );
-  t.same(Object.keys(r.control).sort(), ['backOffice', 'hybrid', 'network', 'serviceBus']);
+  t.same(Object.keys(r.control).sort(), [
+    'backOffice',
+    'hybrid',
+    'network',
+    'serviceBus',
+    'tenant',
+  ]);
+  const sessions: unknown = await (await fetch(`${r.control.tenant ?? ''}/sessions`)).json();
+  t.same(sessions, { tenant: 'council-42', sessions: [] }, 'the tenant control API answers');
 
   const endpoints = r.network?.endpoints ?? [];
   const ports = (host: string): number[] =>

@@ -9,6 +9,8 @@ import { IP_CASES } from './ip';
 import { SB_CASES } from './sb';
 import { HC_CASES } from './hc';
 import { PORT_CASES } from './port';
+import { ROUTE_CASES } from './route';
+import { DLV_CASES } from './dlv';
 
 export type { Area, Case, Level, Profile } from './types';
 export { AREAS } from './types';
@@ -22,6 +24,8 @@ export const CATALOGUE: readonly Case[] = Object.freeze(
     ...SB_CASES,
     ...HC_CASES,
     ...PORT_CASES,
+    ...ROUTE_CASES,
+    ...DLV_CASES,
   ].sort((a, b) => a.id.localeCompare(b.id)),
 );
 

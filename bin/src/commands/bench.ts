@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import type { ExitBox, Io } from '../main';
 import { integer, oneOf } from '../parse';
 
-const BENCHMARKS = ['crypto', 'servicebus', 'hybrid', 'network'] as const;
+const BENCHMARKS = ['crypto', 'servicebus', 'hybrid', 'network', 'relay'] as const;
 
 interface BenchOpts {
   rounds: number;
@@ -15,6 +15,7 @@ interface BenchOpts {
   transfers: number;
   pings: number;
   seconds: number;
+  sizeMib: number;
   json?: boolean;
 }
 
@@ -56,13 +57,15 @@ export function registerBench(program: Command, io: Io, _exit: ExitBox): void {
     )
     .option('--pings <n>', 'network: 64-byte round trips per path', integer(10, 1_000_000), 5000)
     .option('--seconds <n>', 'network: seconds of autocannon on the back office', integer(1, 60), 5)
+    .option('--size-mib <n>', 'relay: size of the PDF relayed, in MiB', integer(1, 1024), 50)
     .option('--json', 'print the figures as JSON')
     .addHelpText(
       'after',
       '\nFigures are medians of interleaved rounds; nothing passes or fails on time.\n' +
         '\nExamples:\n  $ npm run bench -- crypto\n  $ relaycheck bench crypto --rounds 3 --json\n' +
         '  $ npm run bench -- servicebus\n  $ npm run bench -- hybrid --rounds 3 --ms 2000\n' +
-        '  $ npm run bench -- network\n',
+        '  $ npm run bench -- network\n' +
+        '  $ npm run bench -- relay --size-mib 50 --rounds 3\n',
     )
     .action(async (name: (typeof BENCHMARKS)[number], opts: BenchOpts) => {
       const { result, text } = await runBenchmark(name, opts);
@@ -102,6 +105,14 @@ async function runBenchmark(
         connections: opts.connections,
       });
       return { result, text: b.renderNetworkBench(result) };
+    }
+    case 'relay': {
+      const b = await import('../../../suites/bench/relay');
+      const result = await b.runRelayBench({
+        sizeMiB: opts.sizeMib,
+        transfers: opts.rounds,
+      });
+      return { result, text: b.renderRelayBench(result) };
     }
     case 'crypto': {
       const b = await import('../../../suites/bench/crypto');

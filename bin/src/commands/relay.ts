@@ -113,7 +113,15 @@ export function registerRelay(program: Command, io: Io, exit: ExitBox): void {
       );
       const { untilStopped } = await import('../config-file');
       await untilStopped();
+      // Graceful: work in flight gets limits.shutdownGraceMs; closing links whose peer is gone
+      // (the namespace unreachable) must not hold the process beyond a further 10 s.
+      const hardStop = setTimeout(() => {
+        io.err(`relay: links did not close in time; exiting\n`);
+        process.exit(exit.code === 0 ? 1 : exit.code);
+      }, config.limits.shutdownGraceMs + 10_000);
+      hardStop.unref();
       await relay.close();
+      clearTimeout(hardStop);
       sink?.close();
       // A library timer (the Service Bus SDK still retrying a settlement on a connection the
       // relay replaced) must not keep a closed relay running: exit soon if anything does.
@@ -133,7 +141,7 @@ function describeConfig(config: import('../../../relay/src/config').RelayConfig)
     `  connectivity ${config.connectivity.mode}; egress ports ${config.egress.ports.join(', ')}`,
     `  network map  ${config.egress.networkMapFile ?? '(none: real DNS)'}`,
     `  trust        ${config.tls.caFile ?? "(Node's root certificates)"}; TLS ≥ ${config.tls.minVersion}`,
-    `  routes       ${config.routes.map((r) => `${r.name} → ${r.service}`).join(', ') || '(none)'}`,
+    `  routes       ${config.routes.map((r) => `${r.name} → ${r.use === 'file-drop' ? `${String(Object.keys(r.folders).length)} folders` : `${r.service} (${r.use})`}`).join(', ') || '(none)'}`,
     `  health       http://${config.health.host}:${String(config.health.port)}/healthz`,
   );
   return lines.join('\n') + '\n';

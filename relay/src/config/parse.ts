@@ -20,7 +20,8 @@ import {
   type Environment,
 } from './secrets';
 import { formatForFile, parseConfigText, type ConfigFormat, type Position } from './source';
-import type { RelayConfig } from './types';
+import type { RelayConfig, RouteConfig, RouteXmlConfig } from './types';
+import { checkPath } from '../work/route-path';
 
 export interface ParseRelayConfigOptions {
   /** The file name used in messages and, unless `format` is given, to pick the format. */
@@ -219,20 +220,73 @@ function finish(c: RelayConfigParsed, ctx: FinishContext): RelayConfig {
     backOffice[name] = checkBackOfficeUrl(raw, where(['backOffice', name]));
   }
   const routeNames = new Set<string>();
-  c.routes.forEach((r, i) => {
+  const routes: RouteConfig[] = c.routes.map((r, i) => {
     if (routeNames.has(r.name))
       fail(['routes', i, 'name'], 'route names that differ', `"${r.name}" twice`);
     routeNames.add(r.name);
-    if (!Object.prototype.hasOwnProperty.call(backOffice, r.service)) {
+    const stray = (field: string, why: string): void => {
+      if ((r as Record<string, unknown>)[field] !== undefined) {
+        fail(['routes', i, field], why, `${field} on a ${r.use} route`);
+      }
+    };
+    if (r.use === 'file-drop') {
+      stray('service', 'no service: a file-drop route writes into folders');
+      stray('path', 'no path: a file-drop route writes into folders');
+      stray('xml', 'no xml: a file-drop route takes PDFs');
+      const folders = Object.entries(r.folders ?? {});
+      if (folders.length === 0) {
+        fail(['routes', i, 'folders'], 'at least one form type and its folder', 'none');
+      }
+      return {
+        name: r.name,
+        use: 'file-drop',
+        folders: Object.fromEntries(folders.map(([type, folder]) => [type, absolute(folder)])),
+        maxFileBytes: r.maxFileBytes ?? 64 * 1024 * 1024,
+      };
+    }
+    stray('folders', `no folders: only a file-drop route writes files`);
+    stray('maxFileBytes', `no maxFileBytes: only a file-drop route writes files`);
+    const service = r.service;
+    if (service === undefined || !Object.prototype.hasOwnProperty.call(backOffice, service)) {
       const known = Object.keys(backOffice);
       fail(
         ['routes', i, 'service'],
         known.length === 0
           ? 'a service named in backOffice (backOffice is empty)'
           : `a service named in backOffice (${known.join(', ')})`,
-        quote(r.service),
+        service === undefined ? 'none' : quote(service),
       );
     }
+    const svc = service ?? '';
+    if (r.use === 'retrieve') {
+      stray('path', 'no path: a retrieve route takes the path of each request');
+      stray('xml', 'no xml: a retrieve route sends no body');
+      return { name: r.name, use: 'retrieve', service: svc };
+    }
+    if (r.path === undefined) fail(['routes', i, 'path'], 'the path the XML is posted to', 'none');
+    const path = r.path ?? '/';
+    try {
+      checkPath(path);
+    } catch (e) {
+      fail(
+        ['routes', i, 'path'],
+        'a relative path such as /changes',
+        e instanceof Error ? e.message : quote(path),
+      );
+    }
+    if (r.xml === undefined) {
+      fail(['routes', i, 'xml'], 'the XML check of the route (at least its roots)', 'none');
+    }
+    const xml = r.xml ?? { roots: [] };
+    return {
+      name: r.name,
+      use: 'post-xml',
+      service: svc,
+      path,
+      xml: Object.fromEntries(
+        Object.entries(xml).filter((entry) => (entry[1] as unknown) !== undefined),
+      ) as unknown as RouteXmlConfig,
+    };
   });
 
   // health
@@ -282,10 +336,11 @@ function finish(c: RelayConfigParsed, ctx: FinishContext): RelayConfig {
       ...(c.tls.caFile === undefined ? {} : { caFile: absolute(c.tls.caFile) }),
     },
     backOffice,
-    routes: c.routes.map((r) => ({ name: r.name, service: r.service })),
+    routes,
     health: { host: c.health.host, port: c.health.port },
     log: { level: c.log.level },
     limits: { ...c.limits },
+    delivery: c.delivery,
     idempotency: c.idempotency.file === undefined ? {} : { file: absolute(c.idempotency.file) },
     source: { file: ctx.file, baseDir: ctx.baseDir, format: ctx.format },
   };

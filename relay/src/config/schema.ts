@@ -5,6 +5,7 @@
 // and path resolution happen in ./parse.ts.
 import { z } from 'zod';
 import { KID_PATTERN, RELAY_ID_PATTERN, TENANT_PATTERN } from '../protocol/handshake';
+import { deliveryOptionsSchema } from '../work/backoffice/config';
 
 export const CONFIG_VERSION = 1;
 
@@ -144,9 +145,72 @@ const tlsSchema = z.strictObject({
   minVersion: z.enum(['TLSv1.2', 'TLSv1.3']).default('TLSv1.2'),
 });
 
+/** The uses a route can serve (the guide's eight uses come down to three shapes). */
+export const ROUTE_USES = ['retrieve', 'post-xml', 'file-drop'] as const;
+/** A form type of a file-drop route: the key of its folder. */
+export const FORM_TYPE = /^[a-z0-9][a-z0-9-]{0,63}$/;
+const XML_NAME = /^[A-Za-z_][A-Za-z0-9._-]{0,255}$/;
+
+const routeXmlSchema = z
+  .strictObject({
+    roots: z
+      .array(z.string().regex(XML_NAME, { error: 'an XML local name' }))
+      .min(1)
+      .max(64)
+      .meta({ description: 'The root element names the back office accepts (local names)' }),
+    namespace: z.string().min(1).max(2048).optional().meta({
+      description: 'The namespace URI the root element must be in (default: any)',
+    }),
+    maxBytes: z
+      .int()
+      .min(1)
+      .max(1024 * 1024 * 1024)
+      .optional(),
+    maxDepth: z.int().min(1).max(10_000).optional(),
+    maxElements: z.int().min(1).max(1_000_000_000).optional(),
+    maxAttributes: z.int().min(0).max(10_000).optional(),
+    maxNameLength: z.int().min(1).max(65_536).optional(),
+    maxAttributeValueLength: z
+      .int()
+      .min(0)
+      .max(64 * 1024 * 1024)
+      .optional(),
+    maxTextLength: z
+      .int()
+      .min(0)
+      .max(1024 * 1024 * 1024)
+      .optional(),
+  })
+  .meta({ description: 'The XML check of a post-xml route (limits default as in docs)' });
+
 const routeSchema = z.strictObject({
   name: z.string().regex(ROUTE_NAME, { error: 'a route name: letters, digits, . _ - / (1-128)' }),
-  service: z.string().regex(SERVICE_NAME, { error: 'a back-office service name' }),
+  use: z.enum(ROUTE_USES).default('retrieve').meta({
+    description:
+      'retrieve: GET/HEAD from the service, the answer streamed back; post-xml: a checked XML body POSTed to `path`; file-drop: a checked PDF written into the folder of its form type',
+  }),
+  service: z
+    .string()
+    .regex(SERVICE_NAME, { error: 'a back-office service name' })
+    .optional()
+    .meta({ description: 'A key of backOffice (retrieve and post-xml routes)' }),
+  path: z.string().min(1).max(2048).optional().meta({
+    description: 'post-xml: the path the XML is POSTed to, e.g. /changes',
+  }),
+  xml: routeXmlSchema.optional(),
+  folders: z
+    .record(
+      z.string().regex(FORM_TYPE, { error: 'a form type: a-z 0-9 - (1-64)' }),
+      z.string().min(1).max(4096),
+    )
+    .optional()
+    .meta({ description: 'file-drop: form type -> folder (relative to this config file)' }),
+  maxFileBytes: z
+    .int()
+    .min(16)
+    .max(1024 * 1024 * 1024)
+    .optional()
+    .meta({ description: 'file-drop: the largest PDF accepted (default 64 MiB)' }),
 });
 
 export const relayConfigSchema = z
@@ -201,6 +265,10 @@ export const relayConfigSchema = z
         }),
       })
       .default({}),
+    delivery: deliveryOptionsSchema.prefault({}).meta({
+      description:
+        'How work is delivered to the back office: attempts, back-off, Retry-After cap, timeouts, a circuit breaker per service, concurrency per route',
+    }),
     limits: z
       .strictObject({
         maxConcurrent: z.int().min(1).max(1024).default(16),
@@ -209,8 +277,18 @@ export const relayConfigSchema = z
           .min(0)
           .max(1024 * 1024 * 1024)
           .default(32 * 1024 * 1024),
+        maxReplyBytes: z
+          .int()
+          .min(1)
+          .max(256 * 1024 * 1024)
+          .default(4 * 1024 * 1024)
+          .meta({ description: 'The largest answer sent back as a Service Bus reply' }),
+        shutdownGraceMs: z.int().min(0).max(600_000).default(10_000).meta({
+          description:
+            'On shutdown, how long work in flight may take to finish before it is abandoned',
+        }),
       })
-      .default({ maxConcurrent: 16, maxRequestBytes: 32 * 1024 * 1024 }),
+      .prefault({}),
   })
   .meta({
     title: 'relaycheck relay configuration',

@@ -4,6 +4,7 @@
 // cannot be), and every object that holds a secret redacted by util.inspect and JSON.stringify.
 import type { ConfigFormat } from './source';
 import type { LOG_LEVELS } from './schema';
+import type { DeliveryOptions } from '../work/backoffice/config';
 
 export type RelayProfile = 'production' | 'development';
 export type ConnectivityMode = 'auto' | 'tcp' | 'https';
@@ -85,11 +86,48 @@ export interface TlsConfig {
   readonly minVersion: TlsMinVersion;
 }
 
-export interface RouteConfig {
+/** The XML check of a post-xml route (absent limits take the content check's defaults). */
+export interface RouteXmlConfig {
+  readonly roots: readonly string[];
+  readonly namespace?: string;
+  readonly maxBytes?: number;
+  readonly maxDepth?: number;
+  readonly maxElements?: number;
+  readonly maxAttributes?: number;
+  readonly maxNameLength?: number;
+  readonly maxAttributeValueLength?: number;
+  readonly maxTextLength?: number;
+}
+
+/** GET/HEAD from a back-office service; the answer goes back as it comes. */
+export interface RetrieveRouteConfig {
   readonly name: string;
+  readonly use: 'retrieve';
   /** A key of backOffice. */
   readonly service: string;
 }
+
+/** A checked XML body POSTed to one path of a back-office service. */
+export interface PostXmlRouteConfig {
+  readonly name: string;
+  readonly use: 'post-xml';
+  readonly service: string;
+  /** The path the XML goes to (checked like any back-office path). */
+  readonly path: string;
+  readonly xml: RouteXmlConfig;
+}
+
+/** A checked PDF written into the folder of its form type. */
+export interface FileDropRouteConfig {
+  readonly name: string;
+  readonly use: 'file-drop';
+  /** Form type → absolute folder. */
+  readonly folders: Readonly<Record<string, string>>;
+  readonly maxFileBytes: number;
+}
+
+export type RouteConfig = RetrieveRouteConfig | PostXmlRouteConfig | FileDropRouteConfig;
+export type RouteUse = RouteConfig['use'];
 
 export interface HealthConfig {
   /** A loopback host (127.0.0.0/8, ::1, localhost). */
@@ -101,6 +139,8 @@ export interface HealthConfig {
 export interface LimitsConfig {
   readonly maxConcurrent: number;
   readonly maxRequestBytes: number;
+  readonly maxReplyBytes: number;
+  readonly shutdownGraceMs: number;
 }
 
 export interface RelayConfig {
@@ -119,6 +159,8 @@ export interface RelayConfig {
   readonly health: HealthConfig;
   readonly log: { readonly level: RelayLogLevel };
   readonly limits: LimitsConfig;
+  /** How work is delivered to the back office (the back-office client's options). */
+  readonly delivery: DeliveryOptions;
   /** The idempotency store's file (absolute); absent: a memory store. */
   readonly idempotency: { readonly file?: string };
   /** Where the config came from: the file as named in messages, its directory, its format. */

@@ -21,6 +21,7 @@ import { TENANT_PATTERN } from '../protocol/handshake';
 import { systemRandom, type RandomBytes } from '../protocol/primitives';
 import type { HcHandler, HcRequest, HcResponse } from '../transports/hc-handler';
 import { systemScheduler, type Scheduler } from '../transports/scheduler';
+import { isRelaycheckError, type RelaycheckError } from '../protocol/errors';
 import { PROPERTY } from './contract';
 import { RelayWorkError } from './errors';
 import { publishWork } from './events';
@@ -115,7 +116,7 @@ export function sealedHcHandler(input: SealedHcOptionsInput, deps: SealedHcDeps)
   const refuse = async (
     req: HcRequest,
     res: HcResponse,
-    error: RelayWorkError,
+    error: RelaycheckError,
     ids: { route: string; messageId: string },
   ): Promise<void> => {
     req.body.resume(); // drain what was not read
@@ -248,10 +249,12 @@ export function sealedHcHandler(input: SealedHcOptionsInput, deps: SealedHcDeps)
       );
     } catch (e) {
       plain.destroy();
+      // A typed refusal of the dispatcher (unknown route, content refused, back office down)
+      // is answered with its own code and status; anything else is a 500 without detail.
       const error =
         bodyError !== undefined
           ? envelopeRefused(bodyError)
-          : e instanceof RelayWorkError
+          : isRelaycheckError(e) && e.http !== undefined
             ? e
             : new RelayWorkError(
                 'RELAY_E_WORK_HANDLER',

@@ -59,7 +59,25 @@ export interface WorkMeta {
   readonly properties: Readonly<Record<string, string | number | boolean>>;
   /** Aborted when the handler timeout passes or the receiver closes. */
   readonly signal: AbortSignal;
+  /** Renews the message's lock (for a handler that waits between retries). */
+  readonly renewLock: () => Promise<void>;
 }
+
+/**
+ * What becomes of a request whose handler failed: dead-lettered with a reason and a
+ * description the tenant can read (retrying cannot help), or abandoned (it comes back).
+ */
+export type HandlerSettlement =
+  | {
+      readonly action: 'abandon';
+      /**
+       * Keep the message locked this long (at most handlerTimeoutMs; less when the receiver
+       * stops) before abandoning it: a dependency that cannot be tried yet (an open breaker)
+       * must not send the message round the broker until its max delivery count is used up.
+       */
+      readonly holdMs?: number;
+    }
+  | { readonly action: 'dead-letter'; readonly reason: string; readonly description: string };
 
 export interface WorkResult {
   /** HTTP-like status of the outcome (100-599). */
@@ -90,6 +108,11 @@ const schema = z.strictObject({
   maxConcurrent: z.int().min(1).max(1_024).default(16),
   /** A handler that takes longer is abandoned (its signal aborts). */
   handlerTimeoutMs: z.int().min(10).max(3_600_000).default(55_000),
+  /**
+   * On close: how long handlers in flight may take to finish; those still running then are
+   * aborted and their requests abandoned (default 10 s).
+   */
+  shutdownGraceMs: z.int().min(0).max(600_000).default(10_000),
   /** Requests older than this (by rc-ts) are refused, whatever their time-to-live. */
   maxRequestAgeMs: z
     .int()
@@ -156,11 +179,18 @@ export interface WorkReceiverDeps {
    * restart or a SIGKILL.
    */
   readonly store?: IdempotencyStore;
+  /**
+   * Says what a handler's failure means (default: abandon, so that the broker's max delivery
+   * count decides). A permanent refusal is dead-lettered with the given reason and description.
+   */
+  readonly settlementOf?: (error: unknown) => HandlerSettlement;
 }
 
 interface Settle {
   readonly kind: 'dead-letter' | 'abandon';
   readonly error: RelayWorkError;
+  /** The dead-letter reason when it is not the error's code (a handler's own refusal). */
+  readonly reason?: string;
 }
 
 /** The decoded, checked parts of a request before its envelope is opened. */
@@ -195,12 +225,15 @@ export class WorkReceiver {
   readonly #senders = new SenderCache();
   readonly #onTransportError: ((error: unknown) => void) | undefined;
   readonly #store: IdempotencyStore;
+  readonly #settlementOf: (error: unknown) => HandlerSettlement;
   #receiver: ServiceBusReceiver | undefined;
   #subscription: { close(): Promise<void> } | undefined;
   #unwatch: (() => void) | undefined;
   #transition: Promise<void> = Promise.resolve();
   readonly #inFlight = new Set<Promise<void>>();
   readonly #controllers = new Set<AbortController>();
+  /** Ends the holds of abandoned requests (see HandlerSettlement.holdMs) at once. */
+  readonly #holds = new Set<() => void>();
   #closed = false;
 
   constructor(options: WorkReceiverOptionsInput, deps: WorkReceiverDeps) {
@@ -216,6 +249,7 @@ export class WorkReceiver {
     this.#onTransportError = deps.onTransportError;
     // 256 KiB: a standard-tier Service Bus message; a larger result keeps its digest only.
     this.#store = deps.store ?? memoryIdempotencyStore({ maxBodyBytes: 256 * 1024 });
+    this.#settlementOf = deps.settlementOf ?? (() => ({ action: 'abandon' }));
     const max = this.options.maxRequestBytes;
     this.#sealedLimit = max + TAG_BYTES * (Math.ceil(max / SEGMENT_BYTES) + 1);
   }
@@ -255,16 +289,18 @@ export class WorkReceiver {
     return this.#transition;
   }
 
-  /** Stops receiving, lets handlers in flight finish (their signal aborts), closes senders. */
+  /**
+   * Graceful shutdown: stops receiving, gives handlers in flight shutdownGraceMs to finish
+   * (replied and completed as usual), aborts the rest (abandoned: they come back), then closes
+   * the link and the senders.
+   */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     this.#unwatch?.();
     this.#unwatch = undefined;
-    this.#queue(() => this.#stop());
+    this.#queue(() => this.#stop(this.options.shutdownGraceMs));
     await this.#transition;
-    for (const c of this.#controllers) c.abort(new Error('closing'));
-    await Promise.allSettled([...this.#inFlight]);
     await this.#senders.close();
   }
 
@@ -306,15 +342,61 @@ export class WorkReceiver {
     return Promise.resolve();
   }
 
-  async #stop(): Promise<void> {
+  /**
+   * Stops receiving; handlers in flight get `graceMs` to finish on the open link, then are
+   * aborted (their requests abandoned) before the link closes.
+   */
+  async #stop(graceMs = 0): Promise<void> {
+    // Held requests are abandoned now: they are waiting, not working.
+    for (const end of [...this.#holds]) end();
     const receiver = this.#receiver;
     const subscription = this.#subscription;
     this.#receiver = undefined;
     this.#subscription = undefined;
-    if (receiver === undefined) return;
+    if (receiver === undefined) {
+      this.#abortAll();
+      await Promise.allSettled([...this.#inFlight]);
+      return;
+    }
     await subscription?.close().catch(() => undefined);
+    const running = [...this.#inFlight];
+    if (running.length > 0 && graceMs > 0) {
+      this.#log.info({ inFlight: running.length, graceMs }, 'finishing work in flight');
+      let timer: ReturnType<Scheduler['setTimer']> | undefined;
+      const deadline = new Promise<void>((resolve) => {
+        timer = this.#scheduler.setTimer(resolve, graceMs);
+      });
+      await Promise.race([Promise.allSettled(running), deadline]);
+      if (timer !== undefined) this.#scheduler.clearTimer(timer);
+    }
+    const left = this.#inFlight.size;
+    this.#abortAll();
+    await Promise.allSettled([...this.#inFlight]);
     await receiver.close().catch(() => undefined);
-    this.#log.info('stopped receiving work');
+    this.#log.info({ abandoned: left }, 'stopped receiving work');
+  }
+
+  #abortAll(): void {
+    for (const c of this.#controllers) c.abort(new Error('closing'));
+    for (const end of [...this.#holds]) end();
+  }
+
+  /**
+   * Waits `ms` (at most handlerTimeoutMs; nothing once closing) before an abandon; #abortAll
+   * and #stop end the wait early. Resolves with the wait planned.
+   */
+  #hold(ms: number): Promise<number> {
+    const wait = Math.min(Number.isFinite(ms) ? Math.max(0, ms) : 0, this.options.handlerTimeoutMs);
+    if (wait === 0 || this.#closed) return Promise.resolve(0);
+    return new Promise<number>((resolve) => {
+      const end = (): void => {
+        this.#scheduler.clearTimer(timer);
+        this.#holds.delete(end);
+        resolve(wait);
+      };
+      const timer = this.#scheduler.setTimer(end, wait);
+      this.#holds.add(end);
+    });
   }
 
   #track(work: Promise<void>): Promise<void> {
@@ -330,7 +412,7 @@ export class WorkReceiver {
     const deliveryCount = message.deliveryCount ?? 0;
     const event = (
       outcome: 'completed' | 'dead-lettered' | 'abandoned',
-      extra: { status?: number; code?: string; replayed?: boolean } = {},
+      extra: { status?: number; code?: string; replayed?: boolean; holdMs?: number } = {},
     ): void => {
       publishWork({
         via: 'servicebus',
@@ -380,11 +462,25 @@ export class WorkReceiver {
       };
     } else {
       try {
-        result = await this.#dispatch(request, opened, message, deliveryCount);
+        result = await this.#dispatch(request, opened, message, deliveryCount, receiver);
       } catch (e) {
+        const verdict = this.#verdict(e);
+        if (verdict.action === 'dead-letter') {
+          await this.#settle(receiver, message, {
+            kind: 'dead-letter',
+            error: new RelayWorkError('RELAY_E_WORK_HANDLER', verdict.description),
+            reason: verdict.reason,
+          });
+          event('dead-lettered', { code: verdict.reason });
+          return;
+        }
         const error = e instanceof RelayWorkError ? e : handlerError(e);
+        const holdMs = verdict.holdMs === undefined ? 0 : await this.#hold(verdict.holdMs);
         await this.#settle(receiver, message, { kind: 'abandon', error });
-        event('abandoned', { code: error.code });
+        event('abandoned', {
+          code: isRelaycheckError(e) ? e.code : error.code,
+          ...(holdMs > 0 ? { holdMs } : {}),
+        });
         return;
       }
       try {
@@ -524,11 +620,22 @@ export class WorkReceiver {
     }
   }
 
+  /** The settlement of a handler failure; a timeout or a shutdown abort is always abandoned. */
+  #verdict(e: unknown): HandlerSettlement {
+    if (e instanceof RelayWorkError) return { action: 'abandon' };
+    try {
+      return this.#settlementOf(e);
+    } catch {
+      return { action: 'abandon' };
+    }
+  }
+
   async #dispatch(
     request: Request,
     body: Buffer,
     message: ServiceBusReceivedMessage,
     deliveryCount: number,
+    receiver: ServiceBusReceiver,
   ): Promise<WorkResult> {
     const controller = new AbortController();
     this.#controllers.add(controller);
@@ -546,16 +653,22 @@ export class WorkReceiver {
         contentType: message.contentType,
         properties: Object.freeze(request.properties),
         signal: controller.signal,
+        renewLock: async () => {
+          await receiver.renewMessageLock(message);
+        },
       });
       const timedOut = new Promise<never>((_resolve, reject) => {
         controller.signal.addEventListener(
           'abort',
           () => {
+            const closing = this.#closed;
             reject(
               new RelayWorkError(
                 'RELAY_E_WORK_HANDLER',
-                `the handler of ${request.route} did not finish within ${this.options.handlerTimeoutMs} ms`,
-                { route: request.route },
+                closing
+                  ? `the relay is shutting down: ${request.route} was abandoned after the grace period and comes back`
+                  : `the handler of ${request.route} did not finish within ${this.options.handlerTimeoutMs} ms`,
+                { route: request.route, ...(closing ? { shutdown: true } : {}) },
               ),
             );
           },
@@ -635,7 +748,7 @@ export class WorkReceiver {
       if (settle.kind === 'dead-letter') {
         await this.#bounded(
           receiver.deadLetterMessage(message, {
-            deadLetterReason: error.code,
+            deadLetterReason: settle.reason ?? error.code,
             deadLetterErrorDescription: error.message.slice(0, 1024),
           }),
           'dead-letter',
@@ -650,7 +763,10 @@ export class WorkReceiver {
         `could not ${settle.kind} a request: ${sbReason(e)}`,
       );
     }
-    this.#log.warn({ code: error.code, messageId: idText(message.messageId) }, error.message);
+    this.#log.warn(
+      { code: settle.reason ?? error.code, messageId: idText(message.messageId) },
+      error.message,
+    );
   }
 }
 

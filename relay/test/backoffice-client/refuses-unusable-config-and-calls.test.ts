@@ -12,7 +12,7 @@ import {
   settlementOf,
   type BackOfficeCall,
 } from '../../src/work/backoffice';
-import { RelayRouteError } from '../../src/work/dispatch';
+import { RelayRouteError } from '../../src/work/route-path';
 import { rejection, setup } from './helpers/setup';
 
 void t.test('defaults are filled in and the config is frozen', (t) => {

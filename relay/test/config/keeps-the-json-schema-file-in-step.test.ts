@@ -33,6 +33,7 @@ void t.test('the schema is draft 2020-12, strict, and names every top-level fiel
     '$schema',
     'backOffice',
     'connectivity',
+    'delivery',
     'egress',
     'health',
     'hybrid',

@@ -88,3 +88,23 @@ void t.test('exactly one root: none, two, or text and CDATA beside it are refuse
   t.equal(ok.root, 'a', 'whitespace and comments around the root are fine');
   t.end();
 });
+
+void t.test('a route that accepts several roots takes any of them and refuses the rest', (t) => {
+  const roots = ['ChangeOfCircumstances', 'CouncilTaxReductionClaim'];
+  t.equal(
+    checkXml(Buffer.from('<ChangeOfCircumstances/>'), { expectedRoot: roots }).root,
+    roots[0],
+  );
+  t.equal(
+    checkXml(Buffer.from('<CouncilTaxReductionClaim/>'), { expectedRoot: roots }).root,
+    roots[1],
+  );
+  let message = '';
+  try {
+    checkXml(Buffer.from('<LicenceApplication/>'), { expectedRoot: roots });
+  } catch (e) {
+    message = e instanceof Error ? e.message : '';
+  }
+  t.match(message, /LicenceApplication, not ChangeOfCircumstances or CouncilTaxReductionClaim/);
+  t.end();
+});

@@ -210,7 +210,9 @@ export async function startServiceEdge(o: EdgeOptions): Promise<ServiceEndpoint>
       idempotencyKey = headerValue(req.headers[name]);
       if (idempotencyKey !== undefined) break;
     }
-    const notes: { reference?: string | undefined; requestBytes: number } = { requestBytes: 0 };
+    const notes: { reference?: string | undefined; requestBytes: number; replayed?: true } = {
+      requestBytes: 0,
+    };
     let outcome: Outcome | undefined;
     let status: number | undefined;
     let error: string | undefined;
@@ -265,6 +267,7 @@ export async function startServiceEdge(o: EdgeOptions): Promise<ServiceEndpoint>
         fault,
         reference: notes.reference,
         file: undefined,
+        ...(notes.replayed === true ? { replayed: true } : {}),
       });
       publish(BO_CHANNELS.response, {
         service: o.service,
@@ -350,6 +353,7 @@ export async function startServiceEdge(o: EdgeOptions): Promise<ServiceEndpoint>
         note(facts: RequestNotes) {
           if (facts.reference !== undefined) notes.reference = facts.reference;
           if (facts.requestBytes !== undefined) notes.requestBytes = facts.requestBytes;
+          if (facts.replayed === true) notes.replayed = true;
         },
       };
       try {

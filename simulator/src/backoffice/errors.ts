@@ -74,6 +74,11 @@ export const SIM_BO_ERRORS = defineErrors('sim-backoffice', {
     summary: 'A different file of that name is already in the folder (same bytes are accepted).',
     http: 409,
   },
+  SIM_E_BO_KEY_REUSED: {
+    summary:
+      'An intake POST carries an Idempotency-Key already held for another body (a different SHA-256); the same body again gets the original receipt.',
+    http: 409,
+  },
   SIM_E_BO_INCOMPLETE: {
     summary: 'The request body ended early: the client aborted or closed mid-upload.',
     http: 400,

@@ -5,7 +5,9 @@
 // /{collection}/{reference} answers the XML that was posted. The check is streaming: saxes
 // (a real XML parser) sees each chunk as it arrives; a DOCTYPE is refused as soon as saxes
 // reports it and saxes never expands an entity it was not given, so a "billion laughs"
-// body costs no more than its own bytes. Only UTF-8 is accepted.
+// body costs no more than its own bytes. Only UTF-8 is accepted. An Idempotency-Key already
+// held with the same body (SHA-256) gets the original receipt again and adds nothing; with
+// another body it is 409 SIM_E_BO_KEY_REUSED.
 import { createHash } from 'node:crypto';
 import { SaxesParser, type SaxesTagNS } from 'saxes';
 import type { Clock } from '../../../relay/src/protocol/primitives';
@@ -19,6 +21,7 @@ import {
   XML_TYPE,
   type BoRequest,
   type BoResponse,
+  type RequestNotes,
   type ServiceHandler,
 } from './service';
 import { XML_NS_BASE, el, renderXml } from './xml';
@@ -141,12 +144,18 @@ export interface Submission {
   readonly body: Buffer;
 }
 
-/** The submissions one intake service keeps, newest last, at most `keep`. */
+/**
+ * The submissions one intake service keeps, newest last, at most `keep`, and the
+ * idempotency keys they came with: a key maps to its submission for as long as the
+ * submission is held (so the key map has the same bound), and reset() forgets both.
+ */
 export class IntakeStore {
   readonly #service: IntakeServiceName;
   readonly #keep: number;
   readonly #clock: Clock;
   readonly #items = new Map<string, Submission>();
+  /** Idempotency key → reference of the submission it created (held ones only). */
+  readonly #keys = new Map<string, string>();
   #seq = 0;
 
   constructor(service: IntakeServiceName, keep: number, clock: Clock) {
@@ -167,10 +176,17 @@ export class IntakeStore {
     });
     if (this.#keep > 0) {
       this.#items.set(reference, s);
+      if (s.idempotencyKey !== undefined) {
+        this.#keys.delete(s.idempotencyKey); // re-insert: newest last
+        this.#keys.set(s.idempotencyKey, reference);
+      }
       while (this.#items.size > this.#keep) {
         const oldest = this.#items.keys().next().value;
         if (oldest === undefined) break;
+        const gone = this.#items.get(oldest);
         this.#items.delete(oldest);
+        const key = gone?.idempotencyKey;
+        if (key !== undefined && this.#keys.get(key) === oldest) this.#keys.delete(key);
       }
     }
     return s;
@@ -180,17 +196,29 @@ export class IntakeStore {
     return this.#items.get(reference);
   }
 
+  /** The held submission that this idempotency key created, if any. */
+  byIdempotencyKey(key: string): Submission | undefined {
+    const reference = this.#keys.get(key);
+    return reference === undefined ? undefined : this.#items.get(reference);
+  }
+
   list(): Submission[] {
     return [...this.#items.values()];
   }
 
-  /** How many submissions were accepted since start or reset (kept or not). */
+  /** How many submissions were accepted since start or reset (kept or not); replays are not. */
   get accepted(): number {
     return this.#seq;
   }
 
+  /** How many idempotency keys are held (never more than the submissions held). */
+  get keysHeld(): number {
+    return this.#keys.size;
+  }
+
   reset(): void {
     this.#items.clear();
+    this.#keys.clear();
     this.#seq = 0;
   }
 }
@@ -271,6 +299,26 @@ export function intakeHandler(options: IntakeOptions): ServiceHandler {
           `the root element is <${check.root.slice(0, 100)}>; this service accepts ${options.roots.map((r) => `<${r}>`).join(', ')}`,
           { root: check.root.slice(0, 100) },
         );
+      }
+      const key = req.idempotencyKey;
+      const held = key === undefined ? undefined : options.store.byIdempotencyKey(key);
+      if (held !== undefined) {
+        if (held.sha256 !== sha256) {
+          throw new SimBackOfficeError(
+            'SIM_E_BO_KEY_REUSED',
+            `the idempotency key was used for ${held.reference} with another body; send a new key for a new submission`,
+            { reference: held.reference },
+          );
+        }
+        // The same request again (a retry after a lost answer): the original receipt.
+        const replayed: RequestNotes & { readonly replayed: true } = {
+          reference: held.reference,
+          replayed: true,
+        };
+        req.note(replayed);
+        return xmlResponse(201, receiptXml(options.service, held), {
+          location: `/${collection}/${held.reference}`,
+        });
       }
       const s = options.store.add({
         root: check.root,

@@ -75,6 +75,8 @@ export interface JournalEntry {
   /** A reference looked up, or given to an intake submission. */
   readonly reference: string | undefined;
   readonly file: FileFacts | undefined;
+  /** True when an intake answered a repeated Idempotency-Key from its record (no new effect). */
+  readonly replayed?: true;
 }
 
 export type NewEntry = Omit<JournalEntry, 'seq'>;

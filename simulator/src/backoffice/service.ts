@@ -24,6 +24,8 @@ export interface BoRequest {
 export interface RequestNotes {
   readonly reference?: string | undefined;
   readonly requestBytes?: number | undefined;
+  /** The answer repeats an earlier one for the same Idempotency-Key (nothing new was done). */
+  readonly replayed?: boolean | undefined;
 }
 
 /** A streamed body: exactly `length` bytes, made when the answer is sent. */

@@ -5,13 +5,24 @@
 // may not import the relay's config module, so a suite test parses this output with the
 // relay's own parser to keep the two in step.
 
-/** The relay's routes for the smoke traffic of issue 6: retrieval by back-office service. */
-const SMOKE_ROUTES: readonly string[] = Object.freeze([
+/** The retrieval routes: each a back-office service, reached by GET over either transport. */
+export const RETRIEVE_ROUTES: readonly string[] = Object.freeze([
   'council-tax',
   'business-rates',
   'benefits',
   'documents',
 ]);
+
+/** The route of the file drops (PDFs and evidence of the online forms). */
+export const FILE_DROP_ROUTE = 'form-evidence';
+
+/** An XML intake service as the relay posts to it. */
+export interface IntakeRoute {
+  /** The collection path, e.g. /changes. */
+  readonly path: string;
+  /** The root elements the service accepts. */
+  readonly roots: readonly string[];
+}
 
 /** The Service Bus entities the relay uses (docs/protocol/messaging.md). */
 export const RELAY_ENTITIES = Object.freeze({
@@ -51,6 +62,31 @@ export interface RelayFileInput {
     | { readonly prefixes: readonly string[] };
   readonly caFile: string | undefined;
   readonly networkMapFile: string;
+  /** The XML intake services by name (each a post-xml route of the same name). */
+  readonly intake?: Readonly<Record<string, IntakeRoute>>;
+  /** Form type → absolute folder of the file shares (one file-drop route). */
+  readonly fileShares?: Readonly<Record<string, string>>;
+}
+
+function routesFor(input: RelayFileInput): Record<string, unknown>[] {
+  const routes: Record<string, unknown>[] = RETRIEVE_ROUTES.filter(
+    (r) => r in input.backOffice,
+  ).map((name) => ({ name, use: 'retrieve', service: name }));
+  for (const [name, intake] of Object.entries(input.intake ?? {})) {
+    if (!(name in input.backOffice)) continue;
+    routes.push({
+      name,
+      use: 'post-xml',
+      service: name,
+      path: intake.path,
+      xml: { roots: [...intake.roots] },
+    });
+  }
+  const folders = input.fileShares ?? {};
+  if (Object.keys(folders).length > 0) {
+    routes.push({ name: FILE_DROP_ROUTE, use: 'file-drop', folders: { ...folders } });
+  }
+  return routes;
 }
 
 /** The relay config (version 1) for this world: production profile, auto connectivity. */
@@ -82,10 +118,7 @@ export function relayFileConfig(input: RelayFileInput): Record<string, unknown> 
     },
     tls: input.caFile === undefined ? {} : { caFile: input.caFile },
     backOffice: { ...input.backOffice },
-    routes: SMOKE_ROUTES.filter((r) => r in input.backOffice).map((name) => ({
-      name,
-      service: name,
-    })),
+    routes: routesFor(input),
     health: { host: '127.0.0.1', port: 0 },
   };
 }

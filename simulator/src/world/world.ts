@@ -12,7 +12,7 @@ import { writeFileAtomic } from '../cloud/tls/ca';
 import { startServiceBusSimulator, type ServiceBusSimulator } from '../cloud/servicebus';
 import { startControlApi, type ControlApi } from '../cloud/servicebus/control';
 import { startHybridSimulator, type HybridSimulator } from '../cloud/hybrid';
-import { startBackOffice, type BackOffice } from '../backoffice';
+import { INTAKE_ROUTES, INTAKE_SERVICES, startBackOffice, type BackOffice } from '../backoffice';
 import {
   GUIDE_PORTS,
   rulesFromServiceTags,
@@ -25,6 +25,7 @@ import type { RelayConfig } from '../network/relay-config';
 import { DEFAULT_RANGES, SimWorldError, type WorldConfig } from './config';
 import { RELAY_ENTITIES, relayFileConfig, type RelayFileInput } from './relay-file';
 import { startTenantDriver, type TenantDriver } from '../cloud/tenant';
+import { startTenantControl } from './tenant-control';
 
 export interface WorldOptions {
   /** Where the CA bundle and relay-config.json are written (created when missing). */
@@ -239,6 +240,7 @@ export async function startWorld(config: WorldConfig, options: WorldOptions): Pr
     }
 
     let tenant: TenantDriver | undefined;
+    let tenantControl: ControlApi | undefined;
     const tenantSb =
       config.serviceBus === undefined
         ? undefined
@@ -265,6 +267,8 @@ export async function startWorld(config: WorldConfig, options: WorldOptions): Pr
         tenant: config.tenant.id,
         keys: config.tenant.keys.map((k) => ({ kid: k.kid, key: k.secret })),
         entities: { ...RELAY_ENTITIES },
+        // A request the relay dead-letters fails its sendWork with the reason, not a timeout.
+        watchDeadLetters: true,
         serviceBus: {
           connectionString: `Endpoint=sb://${plainSb.host}:${String(plainSb.port)};SharedAccessKeyName=${sbTenantRule.keyName};SharedAccessKey=${sbTenantRule.key};UseDevelopmentEmulator=true`,
         },
@@ -280,6 +284,10 @@ export async function startWorld(config: WorldConfig, options: WorldOptions): Pr
       });
       tenant = driver;
       closers.push(() => driver.close());
+      // `relaycheck tenant`: the driver by hand, over loopback JSON.
+      const tc = await startTenantControl(driver);
+      tenantControl = tc;
+      closers.push(() => tc.close());
     }
 
     const relayConfig = (): WorldRelayConfig => {
@@ -296,6 +304,7 @@ export async function startWorld(config: WorldConfig, options: WorldOptions): Pr
       if (hybrid?.control !== undefined) control.hybrid = hybrid.control.url;
       if (backOffice?.control !== undefined) control.backOffice = backOffice.control.url;
       if (network?.control !== undefined) control.network = network.control.url;
+      if (tenantControl !== undefined) control.tenant = tenantControl.url;
       return {
         version: 1,
         seed: config.seed,
@@ -349,6 +358,22 @@ export async function startWorld(config: WorldConfig, options: WorldOptions): Pr
         ranges: relayRanges,
         caFile: caPath,
         networkMapFile: networkMapPath,
+        ...(backOffice === undefined
+          ? {}
+          : {
+              intake: Object.fromEntries(
+                INTAKE_SERVICES.map((n) => [
+                  n,
+                  {
+                    path: `/${INTAKE_ROUTES[n].collection}`,
+                    roots: backOffice.config.intake.roots[n],
+                  },
+                ]),
+              ),
+              fileShares: Object.fromEntries(
+                backOffice.files.formTypes().map((f) => [f.formType, f.path]),
+              ),
+            }),
       });
       writeFileAtomic(relayFilePath, JSON.stringify(file, null, 2) + '\n', 0o600);
     }

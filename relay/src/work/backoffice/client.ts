@@ -7,7 +7,7 @@
 // Sockets live in fetch (global by default, so nock scripts every outcome in tests).
 import { Readable } from 'node:stream';
 import type { ReadableStream } from 'node:stream/web';
-import { checkPath, RelayRouteError } from '../dispatch';
+import { checkPath, RelayRouteError } from '../route-path';
 import {
   systemScheduler,
   type RandomSource,

@@ -68,6 +68,10 @@ const configSchema = z.strictObject({
 
 export type BackOfficeConfigInput = z.input<typeof configSchema>;
 
+/** The client's options without the services: the relay config's `delivery` section. */
+export const deliveryOptionsSchema = configSchema.omit({ services: true });
+export type DeliveryOptions = z.output<typeof deliveryOptionsSchema>;
+
 export interface BackOfficeConfig {
   readonly services: Readonly<Record<string, string>>;
   readonly attempts: number;

@@ -64,7 +64,6 @@ export const ABANDON_CODES: ReadonlySet<string> = new Set([
   'RELAY_E_BACKOFFICE_OPEN',
   'RELAY_E_BACKOFFICE_BUSY',
   'RELAY_E_BACKOFFICE_ABORTED',
-  'RELAY_E_BACKOFFICE_UNAVAILABLE',
 ]);
 
 /** Codes after which the work is dead-lettered: retrying cannot help. */
@@ -76,7 +75,15 @@ export const DEAD_LETTER_CODES: ReadonlySet<string> = new Set([
 ]);
 
 export type Settlement =
-  | { readonly action: 'abandon'; readonly code: string }
+  | {
+      readonly action: 'abandon';
+      readonly code: string;
+      /**
+       * Keep the message locked this long before abandoning it, so that a redelivery does not
+       * come back before the failing service may be tried again (an open breaker's retryInMs).
+       */
+      readonly holdMs?: number;
+    }
   | {
       readonly action: 'dead-letter';
       /** For DeadLetterReason: the stable code. */

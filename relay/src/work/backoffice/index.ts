@@ -11,7 +11,13 @@ export {
   type BackOfficeResponse,
   type FetchLike,
 } from './client';
-export { parseBackOfficeConfig, type BackOfficeConfig, type BackOfficeConfigInput } from './config';
+export {
+  deliveryOptionsSchema,
+  parseBackOfficeConfig,
+  type BackOfficeConfig,
+  type BackOfficeConfigInput,
+  type DeliveryOptions,
+} from './config';
 export {
   ABANDON_CODES,
   DEAD_LETTER_CODES,

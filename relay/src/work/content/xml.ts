@@ -66,8 +66,16 @@ const xmlOptionsSchema = z.strictObject({
     .default(MIB),
   /** Most elements in the whole body (default 1,000,000). */
   maxElements: z.int().min(1).max(1_000_000_000).default(1_000_000),
-  /** The local name the root element must have (any namespace unless expectedNamespace). */
-  expectedRoot: z.string().max(256).regex(NCNAME, 'must be an XML local name').optional(),
+  /**
+   * The local name the root element must have, or a list of the names it may have (any
+   * namespace unless expectedNamespace).
+   */
+  expectedRoot: z
+    .union([
+      z.string().max(256).regex(NCNAME, 'must be an XML local name'),
+      z.array(z.string().max(256).regex(NCNAME, 'must be an XML local name')).min(1).max(64),
+    ])
+    .optional(),
   /** The namespace URI the root element must be in. */
   expectedNamespace: z.string().min(1).max(2048).optional(),
 });
@@ -194,8 +202,10 @@ export function createXmlCheck(input?: XmlCheckInput | XmlCheckOptions): XmlChec
     if (open === 0) {
       if (rootSeen) throw refuse('root', 'a second root element');
       const local = tag.name.slice(tag.name.indexOf(':') + 1);
-      if (o.expectedRoot !== undefined && local !== o.expectedRoot) {
-        throw refuse('root', `the root element is ${clip(local)}, not ${o.expectedRoot}`);
+      const roots = o.expectedRoot;
+      if (roots !== undefined && !(typeof roots === 'string' ? [roots] : roots).includes(local)) {
+        const wanted = typeof roots === 'string' ? roots : roots.join(' or ');
+        throw refuse('root', `the root element is ${clip(local)}, not ${wanted}`);
       }
       rootSeen = true;
     }

@@ -1,0 +1,219 @@
+// `relaycheck bench relay`: the reference relay's memory while it relays a large PDF. In: the
+// document size and the number of transfers. Out: the relay process's RSS before, its peak
+// (VmHWM after a reset, and 10 ms samples) and growth while a PDF of that size is fetched
+// through the Hybrid Connection (document service → relay → tenant), the transfer rate, and
+// whether the bytes arrived whole (SHA-256 against the document service itself). A benchmark,
+// never a test: nothing here passes or fails on time. Everything runs on loopback.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { parseWorldConfig, startWorld } from '../../simulator/src/world';
+import { median } from './measure';
+
+const BIN = join(__dirname, '..', '..', 'bin', 'relaycheck.js');
+const MIB = 1024 * 1024;
+/** Bound on the wait for the relay to become healthy. */
+const READY_MS = 90_000;
+
+export interface RelayBenchOptions {
+  /** Size of the PDF in MiB (default 50). */
+  readonly sizeMiB: number;
+  /** Transfers measured (the median is reported; default 3). */
+  readonly transfers: number;
+}
+
+export interface RelayBenchResult {
+  readonly sizeBytes: number;
+  readonly transfers: number;
+  readonly rssBaseMiB: number;
+  readonly rssPeakMiB: number;
+  readonly rssGrowthMiB: number;
+  readonly mbPerSecond: number;
+  readonly whole: boolean;
+  readonly compiled: boolean;
+}
+
+function statusKiB(pid: number, field: 'VmRSS' | 'VmHWM'): number {
+  const status = readFileSync(`/proc/${String(pid)}/status`, 'utf8');
+  return Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN);
+}
+
+/** Resets the peak RSS (VmHWM) of `pid` (Linux: clear_refs 5); false when not allowed. */
+function resetPeak(pid: number): boolean {
+  try {
+    writeFileSync(`/proc/${String(pid)}/clear_refs`, '5');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => {
+    server.close(() => {
+      resolve();
+    });
+  });
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}
+
+async function healthy(url: string, child: ChildProcess): Promise<void> {
+  const deadline = performance.now() + READY_MS;
+  while (performance.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`the relay exited with ${String(child.exitCode)}`);
+    try {
+      const res = await fetch(url);
+      const body = (await res.json()) as { healthy?: boolean };
+      if (body.healthy === true) return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`the relay was not healthy within ${String(READY_MS)} ms`);
+}
+
+const ROOT = join(__dirname, '..', '..');
+
+function newestSource(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const full = join(dir, entry.name);
+    if (entry.isDirectory()) newest = Math.max(newest, newestSource(full));
+    else if (entry.name.endsWith('.ts')) newest = Math.max(newest, statSync(full).mtimeMs);
+  }
+  return newest;
+}
+
+/** As bin/relaycheck.js decides: the relay runs dist/ when it is newer than every source. */
+function compiledIsFresh(): boolean {
+  let built: number;
+  try {
+    built = statSync(join(ROOT, 'dist', 'bin', 'src', 'main.js')).mtimeMs;
+  } catch {
+    return false;
+  }
+  return ['bin/src', 'relay/src', 'simulator/src', 'suites'].every(
+    (d) => newestSource(join(ROOT, d)) <= built,
+  );
+}
+
+const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
+
+export async function runRelayBench(options: RelayBenchOptions): Promise<RelayBenchResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'relaycheck-bench-relay-'));
+  const world = await startWorld(
+    parseWorldConfig(
+      { seed: 7 },
+      {
+        rootManageKey: randomBytes(32).toString('base64'),
+        relayKey: randomBytes(32).toString('base64'),
+        tenantKey: randomBytes(32).toString('base64'),
+        handshakeKey: randomBytes(32),
+      },
+    ),
+    { dir },
+  );
+  let child: ChildProcess | undefined;
+  try {
+    const path = world.relayFilePath;
+    const tenant = world.tenant;
+    const bo = world.backOffice;
+    const ref = bo?.data.councilTax.references[0];
+    if (path === undefined || tenant === undefined || bo === undefined || ref === undefined) {
+      throw new Error('the world has no relay config, tenant or back office');
+    }
+    const config = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+    const port = await freePort();
+    config.health = { host: '127.0.0.1', port };
+    config.log = { level: 'warn' };
+    const configPath = join(dir, 'relay-bench.json');
+    writeFileSync(configPath, JSON.stringify(config), { mode: 0o600 });
+    child = spawn(process.execPath, [BIN, 'relay', '--config', configPath], {
+      env: {
+        ...process.env,
+        ...(world.caPath === undefined ? {} : { NODE_EXTRA_CA_CERTS: world.caPath }),
+      },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    await healthy(`http://127.0.0.1:${String(port)}/healthz`, child);
+    const compiled = compiledIsFresh();
+    // NODE_EXTRA_CA_CERTS is set, so the bin runs the relay in this very process (no re-exec).
+    const pid = child.pid ?? 0;
+
+    const size = options.sizeMiB * MIB;
+    const target = `/documents/documents/council-tax/${ref}/bill.pdf?size=${String(size)}`;
+    const direct = Buffer.from(
+      await (
+        await fetch(
+          `${bo.url('documents')}/documents/council-tax/${ref}/bill.pdf?size=${String(size)}`,
+        )
+      ).arrayBuffer(),
+    );
+    const expected = sha256(direct);
+    // Warm-up: code paths loaded, connections made.
+    await tenant.call(`/documents/documents/council-tax/${ref}/letter.pdf`, { method: 'GET' });
+    await tenant.call(`/council-tax/accounts/${ref}`, { method: 'GET' });
+
+    const base = statusKiB(pid, 'VmRSS');
+    const rates: number[] = [];
+    let peak = base;
+    let whole = true;
+    for (let i = 0; i < options.transfers; i++) {
+      const canReset = resetPeak(pid);
+      const timer = setInterval(() => {
+        peak = Math.max(peak, statusKiB(pid, 'VmRSS'));
+      }, 10);
+      const start = performance.now();
+      try {
+        const reply = await tenant.call(target, { method: 'GET' });
+        rates.push(reply.body.length / 1e6 / ((performance.now() - start) / 1000));
+        whole &&= reply.status === 200 && sha256(reply.body) === expected;
+      } finally {
+        clearInterval(timer);
+      }
+      peak = Math.max(peak, statusKiB(pid, 'VmRSS'));
+      if (canReset) peak = Math.max(peak, statusKiB(pid, 'VmHWM'));
+    }
+    return {
+      sizeBytes: size,
+      transfers: options.transfers,
+      rssBaseMiB: base / 1024,
+      rssPeakMiB: peak / 1024,
+      rssGrowthMiB: (peak - base) / 1024,
+      mbPerSecond: median(rates),
+      whole,
+      compiled,
+    };
+  } finally {
+    if (child?.exitCode === null) {
+      const exited = new Promise((resolve) => child?.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    }
+    await world.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export function renderRelayBench(r: RelayBenchResult): string {
+  const mib = (x: number): string => x.toFixed(1).padStart(7);
+  return [
+    `relay bench: ${String(r.transfers)} fetches of a ${(r.sizeBytes / MIB).toFixed(0)} MiB PDF through the Hybrid Connection (document service -> relay -> tenant)`,
+    `  relay code                 ${r.compiled ? 'compiled (dist/)' : 'ts-node (dist/ missing or stale: run npm run build)'}`,
+    `  relay RSS before           ${mib(r.rssBaseMiB)} MiB`,
+    `  relay peak RSS             ${mib(r.rssPeakMiB)} MiB   (min-spec server: 512 MB RAM)`,
+    `  relay RSS growth           ${mib(r.rssGrowthMiB)} MiB   (streamed: far below the document size)`,
+    `  transfer rate (median)     ${r.mbPerSecond.toFixed(0).padStart(7)} MB/s`,
+    `  bytes arrived whole        ${r.whole ? 'yes (SHA-256 equal to the document service)' : 'NO'}`,
+    '',
+  ].join('\n');
+}
