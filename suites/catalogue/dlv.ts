@@ -1,5 +1,55 @@
 // Catalogue of the DLV area (CASES.md): delivery from Service Bus to the back office, at least
-// once with exactly-once effect. In: nothing. Out: the area's cases, in id order.
+// once with exactly-once effect, with the reference relay as a child process against the
+// simulated world. In: nothing. Out: the area's cases, in id order.
 import { defineCases } from './types';
 
-export const DLV_CASES = defineCases('dlv', []);
+const ISSUE = 'issue 7 (reference relay, part 2), "Delivery"';
+const BOTH = ['default', 'min-spec'] as const;
+
+export const DLV_CASES = defineCases('dlv', [
+  {
+    id: 'DLV-001',
+    title: 'a back-office success is completed exactly once',
+    requirement:
+      'Every request the back office accepted is completed once: one submission and one back-office request per message id, one sealed reply each, and nothing left on the requests queue or its dead-letter queue.',
+    source: ISSUE,
+    level: 'must',
+    profiles: [...BOTH],
+  },
+  {
+    id: 'DLV-002',
+    title: 'transient failures are retried with back-off under the same key',
+    requirement:
+      'A back office answering 503, 429 with Retry-After, or resetting the connection is retried with exponential back-off and jitter (waits within the configured bounds, Retry-After honoured) under the same Idempotency-Key while the lock is renewed; the work then succeeds with one effect.',
+    source: ISSUE,
+    level: 'must',
+    profiles: [...BOTH],
+  },
+  {
+    id: 'DLV-003',
+    title: 'permanent failures are dead-lettered with a reason',
+    requirement:
+      'A permanent refusal by the back office (a 4xx) is not retried: the request is dead-lettered with reason RELAY_E_BACKOFFICE_REFUSED and a description holding the status and the back office own reason.',
+    source: ISSUE,
+    level: 'must',
+    profiles: [...BOTH],
+  },
+  {
+    id: 'DLV-004',
+    title: 'the same message delivered twice executes once',
+    requirement:
+      'A message whose id the relay has recorded is answered from the record when it is delivered again: the back office sees one request, the tenant gets the same result twice.',
+    source: ISSUE,
+    level: 'must',
+    profiles: [...BOTH],
+  },
+  {
+    id: 'DLV-008',
+    title: 'a circuit breaker stops calls to a failing service and recovers',
+    requirement:
+      'After the configured number of transient failures the breaker of that service opens: work for it fails fast without requests and is abandoned, not dead-lettered; when the service recovers a probe closes the breaker and the work is delivered once.',
+    source: ISSUE,
+    level: 'must',
+    profiles: [...BOTH],
+  },
+]);

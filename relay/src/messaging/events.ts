@@ -7,7 +7,7 @@ import diagnostics from 'node:diagnostics_channel';
 export const MESSAGING_CHANNELS = Object.freeze({
   /** {state, instanceId, kid?, sid?, code?, attempt?, delayMs?} — a handshake state change. */
   session: 'relay:session',
-  /** {via, route, messageId, outcome, status?, code?, deliveryCount?} — one request's outcome. */
+  /** {via, route, messageId, outcome, status?, code?, deliveryCount?, replayed?, holdMs?} — one request's outcome. */
   work: 'relay:work',
 } as const);
 

@@ -309,6 +309,16 @@ void t.test('permanent refusals are dead-lettered, everything else abandoned', (
   ] as const) {
     t.same(workSettlement(new RelayBackOfficeError(code, 'x')), { action: 'abandon', code }, code);
   }
+  t.same(
+    workSettlement(new RelayBackOfficeError('RELAY_E_BACKOFFICE_OPEN', 'x', { retryInMs: 2500 })),
+    { action: 'abandon', code: 'RELAY_E_BACKOFFICE_OPEN', holdMs: 2500 },
+    'work refused by an open breaker is held until a probe may go out',
+  );
+  t.same(
+    workSettlement(new RelayBackOfficeError('RELAY_E_BACKOFFICE_OPEN', 'x', { retryInMs: 0 })),
+    { action: 'abandon', code: 'RELAY_E_BACKOFFICE_OPEN', holdMs: 1000 },
+    'and at least one second',
+  );
   t.same(workSettlement(new Error('boom')), { action: 'abandon', code: 'unknown' });
   t.end();
 });

@@ -151,7 +151,13 @@ export async function startWorld(config: WorldConfig, options: WorldOptions): Pr
     }
     let backOffice: BackOffice | undefined;
     if (config.backOffice !== undefined) {
-      const bo = await startBackOffice(config.backOffice);
+      // The file shares live under the world's directory (unless configured elsewhere), so a
+      // person driving the relay by hand finds the dropped files after the run.
+      const files = config.backOffice.files;
+      const bo = await startBackOffice({
+        ...config.backOffice,
+        files: { ...files, runDir: files.runDir ?? join(options.dir, 'backoffice') },
+      });
       backOffice = bo;
       closers.push(() => bo.close());
     }
