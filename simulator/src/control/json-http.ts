@@ -12,7 +12,11 @@ export const SIM_CONTROL_ERRORS = defineErrors('sim-control', {
     summary: 'The control API request is malformed: not JSON, a missing or wrong field.',
     http: 400,
   },
-  SIM_E_CTL_TOO_LARGE: { summary: 'The control API request body is over 64 KiB.', http: 413 },
+  SIM_E_CTL_TOO_LARGE: {
+    summary:
+      'The control API request body is over its bound: 64 KiB, or 64 MiB for the tenant control API (POST /work, /call).',
+    http: 413,
+  },
   SIM_E_CTL_BIND: {
     summary: 'The control API may only listen on a loopback address (127.0.0.0/8 or ::1).',
   },
@@ -41,9 +45,17 @@ export interface ControlServerOptions {
   readonly port?: number | undefined;
   /** The HTTP status for a typed error; default: the error's own `http`, else 500. */
   readonly statusOf?: ((e: RelaycheckError) => number) | undefined;
+  /** The largest request body read (default 64 KiB). */
+  readonly maxBodyBytes?: number | undefined;
+  /** Requests handled at once; the rest wait their turn (default: no bound). */
+  readonly maxConcurrent?: number | undefined;
+  /** Typed errors are answered with their details too (default: code and message only). */
+  readonly errorDetails?: boolean | undefined;
 }
 
 const MAX_BODY = 64 * 1024;
+/** Past the bound this much more is read and dropped (so the 413 can be read); then cut. */
+const DRAIN_AFTER_LIMIT = 1024 * 1024;
 const LOOPBACK = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|localhost)$/;
 
 /** True when `host` is a loopback address or `localhost`. */
@@ -51,24 +63,51 @@ export function isLoopbackHost(host: string): boolean {
   return LOOPBACK.test(host);
 }
 
-/** Reads a request body of at most 64 KiB as JSON; an empty body is `{}`. */
-export function readJsonBody(req: IncomingMessage): Promise<unknown> {
+/** Reads a request body of at most `max` bytes (default 64 KiB) as JSON; empty is `{}`. */
+export function readJsonBody(req: IncomingMessage, max = MAX_BODY): Promise<unknown> {
   return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length'] ?? NaN);
     const chunks: Buffer[] = [];
     let size = 0;
+    let over = declared > max;
+    const tooLarge = (): SimControlError =>
+      new SimControlError(
+        'SIM_E_CTL_TOO_LARGE',
+        max === MAX_BODY
+          ? 'request body over 64 KiB'
+          : `the request body is over ${String(max)} bytes (base64 included)`,
+      );
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      // Past the bound nothing more is kept; the rest is read and dropped so that the
-      // client still gets its 413 answer on an intact connection.
-      if (size <= MAX_BODY) chunks.push(chunk);
-    });
-    req.on('error', reject);
-    req.on('end', () => {
-      if (size > MAX_BODY) {
-        reject(new SimControlError('SIM_E_CTL_TOO_LARGE', 'request body over 64 KiB'));
+      if (size <= max && !over) {
+        chunks.push(chunk);
         return;
       }
-      const text = Buffer.concat(chunks).toString('utf8');
+      over = true;
+      chunks.length = 0;
+      // Read and drop a little so the client can still read its 413; past that, cut.
+      if (size > max + DRAIN_AFTER_LIMIT) req.destroy();
+    });
+    let ended = false;
+    req.on('error', reject);
+    req.on('close', () => {
+      // Settles a body cut off by the client (or by the bound) that never reached 'end'.
+      if (!ended) {
+        reject(
+          over
+            ? tooLarge()
+            : new SimControlError('SIM_E_CTL_REQUEST', 'the request body ended early'),
+        );
+      }
+    });
+    req.on('end', () => {
+      ended = true;
+      if (over) {
+        reject(tooLarge());
+        return;
+      }
+      const text = Buffer.concat(chunks, size).toString('utf8');
+      chunks.length = 0;
       if (text.trim() === '') {
         resolve({});
         return;
@@ -97,13 +136,35 @@ export function nonNegative(value: unknown, name: string): number {
   return value;
 }
 
-function answer(res: ServerResponse, status: number, json: unknown): void {
+function answer(res: ServerResponse, status: number, json: unknown, close = false): void {
+  if (res.headersSent || res.destroyed) return;
   const text = JSON.stringify(json) + '\n';
   res.writeHead(status, {
     'content-type': 'application/json; charset=utf-8',
     'content-length': Buffer.byteLength(text),
+    ...(close ? { connection: 'close' } : {}),
   });
   res.end(text);
+}
+
+/** A bound on concurrent work: acquire() waits for a slot, release() frees it. */
+function slots(n: number): { acquire(): Promise<void>; release(): void } {
+  let busy = 0;
+  const waiting: (() => void)[] = [];
+  return {
+    acquire() {
+      if (busy < n) {
+        busy++;
+        return Promise.resolve();
+      }
+      return new Promise((resolve) => waiting.push(resolve));
+    },
+    release() {
+      const next = waiting.shift();
+      if (next === undefined) busy--;
+      else next();
+    },
+  };
 }
 
 /** Starts a control API on loopback (port 0 unless given). */
@@ -118,20 +179,34 @@ export function startControlServer(
     );
   }
   const statusOf = options.statusOf ?? ((e: RelaycheckError) => e.http ?? 500);
+  const max = options.maxBodyBytes ?? MAX_BODY;
+  const gate = slots(Math.max(1, options.maxConcurrent ?? Number.MAX_SAFE_INTEGER));
   const server = createServer((req, res) => {
+    req.on('error', () => undefined);
+    res.on('error', () => undefined);
     const url = new URL(req.url ?? '/', 'http://control.invalid');
-    handler(req.method ?? 'GET', url, () => readJsonBody(req)).then(
-      (json) => {
-        answer(res, 200, json);
-      },
-      (e: unknown) => {
+    void gate.acquire().then(async () => {
+      try {
+        answer(res, 200, await handler(req.method ?? 'GET', url, () => readJsonBody(req, max)));
+      } catch (e) {
         if (e instanceof RelaycheckError) {
-          answer(res, statusOf(e), { code: e.code, message: e.message });
+          answer(
+            res,
+            statusOf(e),
+            {
+              code: e.code,
+              message: e.message,
+              ...(options.errorDetails === true ? { details: e.details } : {}),
+            },
+            e.code === 'SIM_E_CTL_TOO_LARGE',
+          );
         } else {
           answer(res, 500, { code: 'internal', message: 'internal error' });
         }
-      },
-    );
+      } finally {
+        gate.release();
+      }
+    });
   });
   return new Promise((resolve, reject) => {
     server.once('error', reject);

@@ -15,14 +15,11 @@
 //                    expiresAt, caps}]}
 import { createHash } from 'node:crypto';
 import { open, rm } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { isAbsolute } from 'node:path';
 import { z } from 'zod';
 import { RelaycheckError } from '../../../relay/src/protocol/errors';
 import type { TenantDriver } from '../cloud/tenant';
-import { SimControlError, isLoopbackHost, type ControlApi } from '../control/json-http';
-import { closeServer } from '../util/close-server';
+import { SimControlError, startControlServer, type ControlApi } from '../control/json-http';
 
 /** The part of the driver the control API uses (a test can hand in a fake). */
 export type TenantControlDriver = Pick<TenantDriver, 'tenant' | 'sessions' | 'sendWork' | 'call'>;
@@ -38,8 +35,6 @@ export interface TenantControlOptions {
 
 export const TENANT_CONTROL_MAX_BODY = 64 * 1024 * 1024;
 const DEFAULT_CONCURRENCY = 4;
-/** What is read and dropped after the bound before the connection is cut. */
-const DRAIN_AFTER_LIMIT = 1024 * 1024;
 
 // The envelope's own forms (relay/src/protocol/envelope.ts): printable ASCII but '|'.
 const ROUTE = /^[!-{}~]{1,256}$/;
@@ -246,67 +241,6 @@ export async function handleTenantControl(
   }
 }
 
-/** Reads a JSON body of at most `max` bytes; an empty body is `{}`. */
-function readJson(req: IncomingMessage, max: number): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const declared = Number(req.headers['content-length'] ?? NaN);
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let over = declared > max;
-    const tooLarge = (): SimControlError =>
-      new SimControlError(
-        'SIM_E_CTL_TOO_LARGE',
-        `the request body is over ${String(max)} bytes (base64 included)`,
-      );
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= max && !over) {
-        chunks.push(chunk);
-        return;
-      }
-      over = true;
-      chunks.length = 0;
-      // Read and drop a little so the client can still read its 413; past that, cut.
-      if (size > max + DRAIN_AFTER_LIMIT) req.destroy();
-    });
-    let ended = false;
-    req.on('error', reject);
-    req.on('close', () => {
-      // Settles a body cut off by the client (or by the bound) that never reached 'end'.
-      if (!ended) reject(over ? tooLarge() : bad('the request body ended early'));
-    });
-    req.on('end', () => {
-      ended = true;
-      if (over) {
-        reject(tooLarge());
-        return;
-      }
-      const text = Buffer.concat(chunks, size).toString('utf8');
-      chunks.length = 0;
-      if (text.trim() === '') {
-        resolve({});
-        return;
-      }
-      try {
-        resolve(JSON.parse(text));
-      } catch {
-        reject(bad('the request body is not JSON'));
-      }
-    });
-  });
-}
-
-function answer(res: ServerResponse, status: number, json: unknown, close = false): void {
-  if (res.headersSent || res.destroyed) return;
-  const text = JSON.stringify(json) + '\n';
-  res.writeHead(status, {
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(text),
-    ...(close ? { connection: 'close' } : {}),
-  });
-  res.end(text);
-}
-
 /** The HTTP status of a typed error: a refused tenant option is the caller's mistake. */
 function statusOf(e: RelaycheckError): number {
   if (e.code === 'SIM_E_TENANT_CONFIG') return 400;
@@ -318,61 +252,12 @@ export function startTenantControl(
   driver: TenantControlDriver,
   options: TenantControlOptions = {},
 ): Promise<ControlApi> {
-  const host = options.host ?? '127.0.0.1';
-  if (!isLoopbackHost(host)) {
-    return Promise.reject(
-      new SimControlError('SIM_E_CTL_BIND', `the control API may not listen on ${host}`),
-    );
-  }
-  const max = options.maxBodyBytes ?? TENANT_CONTROL_MAX_BODY;
-  const slots = Math.max(1, options.maxConcurrent ?? DEFAULT_CONCURRENCY);
-  let busy = 0;
-  const waiting: (() => void)[] = [];
-  const acquire = (): Promise<void> => {
-    if (busy < slots) {
-      busy++;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => waiting.push(resolve));
-  };
-  const release = (): void => {
-    const next = waiting.shift();
-    if (next === undefined) busy--;
-    else next();
-  };
-
-  const server = createServer((req, res) => {
-    req.on('error', () => undefined);
-    res.on('error', () => undefined);
-    const url = new URL(req.url ?? '/', 'http://control.invalid');
-    void acquire().then(async () => {
-      try {
-        const json = await handleTenantControl(driver, req.method ?? 'GET', url, () =>
-          readJson(req, max),
-        );
-        answer(res, 200, json);
-      } catch (e) {
-        if (e instanceof RelaycheckError) {
-          answer(
-            res,
-            statusOf(e),
-            { code: e.code, message: e.message, details: e.details },
-            e.code === 'SIM_E_CTL_TOO_LARGE',
-          );
-        } else {
-          answer(res, 500, { code: 'internal', message: 'internal error' });
-        }
-      } finally {
-        release();
-      }
-    });
-  });
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
-      const { port } = server.address() as AddressInfo;
-      const shown = host.includes(':') ? `[${host}]` : host;
-      resolve({ url: `http://${shown}:${port}`, port, close: () => closeServer(server) });
-    });
+  return startControlServer((method, url, body) => handleTenantControl(driver, method, url, body), {
+    host: options.host,
+    port: options.port,
+    statusOf,
+    maxBodyBytes: options.maxBodyBytes ?? TENANT_CONTROL_MAX_BODY,
+    maxConcurrent: options.maxConcurrent ?? DEFAULT_CONCURRENCY,
+    errorDetails: true,
   });
 }
