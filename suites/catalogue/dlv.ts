@@ -44,6 +44,33 @@ export const DLV_CASES = defineCases('dlv', [
     profiles: [...BOTH],
   },
   {
+    id: 'DLV-005',
+    title: 'a relay killed mid-delivery 20 times loses and repeats nothing',
+    requirement:
+      'With the relay SIGKILLed 20 times at varied points of delivery (in back-office calls, between effect and reply, in file writes) and restarted, every message sent is delivered with exactly one effect: zero lost, zero duplicated submissions or files, nothing ever visible under a final name before it is whole, and no temporary file left once a relay restarts after the sweep age (60 s).',
+    source: ISSUE,
+    level: 'must',
+    profiles: [...BOTH],
+  },
+  {
+    id: 'DLV-006',
+    title: 'graceful shutdown finishes or abandons work in flight, never drops it',
+    requirement:
+      'A relay told to stop under load stops receiving, finishes the work in flight within its grace period, abandons the rest and exits cleanly; a relay started after it delivers every remaining message once.',
+    source: ISSUE,
+    level: 'must',
+    profiles: [...BOTH],
+  },
+  {
+    id: 'DLV-007',
+    title: 'a slow back office holds the Service Bus receiver back',
+    requirement:
+      'With a slow back office the relay has at most its configured number of requests in flight and of back-office calls per route at once; the rest wait on the queue, not in the relay.',
+    source: ISSUE,
+    level: 'must',
+    profiles: [...BOTH],
+  },
+  {
     id: 'DLV-008',
     title: 'a circuit breaker stops calls to a failing service and recovers',
     requirement:

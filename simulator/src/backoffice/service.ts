@@ -151,5 +151,8 @@ export function consume(
     stream.on('error', onError);
     stream.on('close', onClose);
     if (stream.readableEnded) succeed();
+    // Destroyed before we got here (the client went away during a fault delay): 'close' has
+    // already been emitted and will not come again, so waiting would never end.
+    else if (stream.destroyed) fail(abortedError());
   });
 }
