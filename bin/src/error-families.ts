@@ -24,6 +24,7 @@ import { RELAY_HEALTH_ERRORS } from '../../relay/src/health/errors';
 import { RELAY_EGRESS_ERRORS } from '../../relay/src/connectivity/errors';
 import { RELAY_SESSION_ERRORS, RELAY_WORK_ERRORS } from '../../relay/src/messaging/errors';
 import { SIM_TENANT_ERRORS } from '../../simulator/src/cloud/tenant/errors';
+import { REPORT_ERRORS } from '../../reports/src/errors';
 
 export const ERROR_FAMILIES: readonly ErrorFamily<string>[] = [
   HANDSHAKE_ERRORS,
@@ -49,4 +50,5 @@ export const ERROR_FAMILIES: readonly ErrorFamily<string>[] = [
   SIM_BO_ERRORS,
   SIM_NET_ERRORS,
   SIM_WORLD_ERRORS,
+  REPORT_ERRORS,
 ];

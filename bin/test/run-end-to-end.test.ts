@@ -1,11 +1,14 @@
 // `relaycheck run`'s runner end to end, on a fixture suite: a real tap child process, the
-// results file, and the exit code when a must-level case fails.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+// report it writes (report.json, junit.xml, summary.md), what the command prints, and the
+// exit code when a must-level case fails.
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
+import { readReport } from '../../reports/src';
 import { findCase, type Case } from '../../suites/catalogue';
 import { runCases } from '../../suites/runner/run';
+import { renderRun } from '../src/commands/run';
 
 function catalogued(id: string): Case {
   const c = findCase(id);
@@ -23,7 +26,15 @@ void t.test(
     t.teardown(() => {
       rmSync(outDir, { recursive: true, force: true });
     });
-    const summary = await runCases({ cases, outDir, suitesDir, seed: 7 });
+    const summary = await runCases({
+      cases,
+      outDir,
+      suitesDir,
+      seed: 7,
+      profile: 'min-spec',
+      selection: { include: ['HS-00*'] },
+      command: 'relaycheck run --case HS-00* --seed 7',
+    });
     const byId = Object.fromEntries(summary.outcomes.map((o) => [o.case.id, o]));
     t.equal(byId['HS-001']?.outcome, 'pass');
     t.equal(byId['HS-002']?.outcome, 'fail');
@@ -33,11 +44,34 @@ void t.test(
     t.equal(byId['HS-004']?.outcome, 'fail', 'a case no file declares cannot pass');
     t.same(summary.counts, { pass: 1, 'non-strict': 0, fail: 2, skip: 1 });
     t.equal(summary.exitCode, 1);
-    const written = JSON.parse(readFileSync(join(outDir, 'results.json'), 'utf8')) as {
-      seed: number;
-      cases: { id: string; outcome: string; requirement: string }[];
-    };
-    t.equal(written.seed, 7);
+    const written = readReport(join(outDir, 'report.json'));
+    t.same(written, summary.report, 'report.json holds the report the run returned');
+    t.equal(written.run.seed, 7);
+    t.equal(written.run.profile, 'min-spec');
+    t.same(written.run.selection, { include: ['HS-00*'] });
+    t.equal(written.verdict.headline, 'Not ready: 2 must cases failed: HS-002, HS-004');
+    t.same(written.verdict.skipped, ['HS-003']);
+    t.match(
+      written.cases.find((c) => c.id === 'HS-002')?.evidence.failures,
+      [/^HS-002 .* > fails on purpose$/],
+      'the failed assertion is kept as evidence',
+    );
+    t.same(
+      readdirSync(outDir).sort(),
+      ['junit.xml', 'report.json', 'results.jsonl', 'summary.md', 'tap.log'],
+      'the report files beside the raw results and tap log',
+    );
+    t.match(
+      readFileSync(join(outDir, 'junit.xml'), 'utf8'),
+      /<failure message="[^"]*fails on purpose/,
+    );
+    t.match(readFileSync(join(outDir, 'summary.md'), 'utf8'), /^# Not ready: 2 must cases failed/);
+    const printed = renderRun(summary);
+    t.match(printed, /\nverdict: Not ready: 2 must cases failed: HS-002, HS-004\n/);
+    t.match(
+      printed,
+      `report: ${join(outDir, 'report.json')}, ${join(outDir, 'summary.md')}, ${join(outDir, 'junit.xml')}\n`,
+    );
     t.same(
       written.cases.map((c) => [c.id, c.outcome]),
       [
@@ -63,4 +97,5 @@ void t.test('a run of passing cases only exits 0', async (t) => {
   const summary = await runCases({ cases: cases.slice(0, 1), outDir, suitesDir });
   t.same(summary.counts, { pass: 1, 'non-strict': 0, fail: 0, skip: 0 });
   t.equal(summary.exitCode, 0);
+  t.equal(summary.report.verdict.headline, 'Ready for go-live: the one must case passes');
 });

@@ -53,6 +53,11 @@ void t.test('a failed should-level case is non-strict and a failed must-level ca
     'non-strict',
   );
   t.equal(toOutcome(mk('HS-001'), { id: 'HS-001', outcome: 'pass', ms: 1 }).outcome, 'pass');
+  t.same(
+    toOutcome(mk('HS-001'), { id: 'HS-001', outcome: 'fail', ms: 1, failures: ['a > b'] }).failures,
+    ['a > b'],
+    'the failed assertions are kept for the report',
+  );
   const skip = toOutcome(mk('HS-001'), {
     id: 'HS-001',
     outcome: 'skip',

@@ -1,18 +1,21 @@
 // Runs conformance cases and collects their outcomes. In: a selection of catalogued cases
 // and an output folder. Out: one outcome per case (pass, non-strict, fail, skip) with its
-// duration, written to <out>/results.json, with tap's own log beside it in <out>/tap.log.
-// IO edge: spawns tap on the test files that declare the selected cases.
+// duration, the run's report in <out>/ (report.json, junit.xml, summary.md) and tap's log in
+// <out>/tap.log. IO edge: spawns tap on the test files that declare the selected cases.
 import { spawn } from 'node:child_process';
-import {
-  createWriteStream,
-  existsSync,
-  mkdirSync,
-  readFileSync,
-  renameSync,
-  writeFileSync,
-} from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Case } from '../catalogue';
+import type { Case, Profile } from '../catalogue';
+import {
+  buildReport,
+  collectEnvironment,
+  writeReport,
+  type Report,
+  type ReportEnvironment,
+  type ReportPaths,
+} from '../../reports/src';
+import type { Selection } from './select';
 import type { CaseResult } from '../lib/case';
 import { REPO_ROOT, scanDeclarations } from '../lib/scan';
 
@@ -23,6 +26,8 @@ export interface CaseOutcome {
   readonly outcome: Outcome;
   readonly ms: number;
   readonly reason?: string;
+  /** The failed assertions the case's test recorded (evidence for the report). */
+  readonly failures?: readonly string[];
 }
 
 export interface RunSummary {
@@ -32,6 +37,9 @@ export interface RunSummary {
   readonly seed: number | undefined;
   /** 1 when a `must` case failed (or any failure under `strict`), else 0. */
   readonly exitCode: number;
+  /** The run's report document, as written to `paths.reportJson`. */
+  readonly report: Report;
+  readonly paths: ReportPaths;
 }
 
 export interface RunOptions {
@@ -42,6 +50,13 @@ export interface RunOptions {
   readonly strict?: boolean;
   /** Where the case files are (default suites/); tests point this at a fixture suite. */
   readonly suitesDir?: string;
+  /** What the report says about how the cases were chosen (the filters already applied). */
+  readonly profile?: Profile;
+  readonly selection?: Selection;
+  /** The command line, for the report (redacted there). */
+  readonly command?: string;
+  /** The machine facts for the report (default: this process's, see collectEnvironment). */
+  readonly environment?: ReportEnvironment;
 }
 
 const TAP_BIN = join(REPO_ROOT, 'node_modules', 'tap', 'dist', 'esm', 'run.mjs');
@@ -96,13 +111,6 @@ export function readResults(file: string): Map<string, CaseResult> {
   return byId;
 }
 
-/** Writes `text` to `file` whole or not at all (temporary name, then rename). */
-function writeWhole(file: string, text: string): void {
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, file);
-}
-
 /** Maps a recorded result (or its absence) to the outcome of the run. */
 export function toOutcome(c: Case, r: CaseResult | undefined): CaseOutcome {
   if (r === undefined) {
@@ -116,11 +124,27 @@ export function toOutcome(c: Case, r: CaseResult | undefined): CaseOutcome {
   const reason = r.reason ?? r.failures?.join('; ');
   const outcome: Outcome =
     r.outcome === 'fail' ? (c.level === 'should' ? 'non-strict' : 'fail') : r.outcome;
-  return { case: c, outcome, ms: r.ms, ...(reason !== undefined ? { reason } : {}) };
+  return {
+    case: c,
+    outcome,
+    ms: r.ms,
+    ...(reason !== undefined ? { reason } : {}),
+    ...(r.failures !== undefined && r.failures.length > 0 ? { failures: r.failures } : {}),
+  };
+}
+
+/** A run id: the start time (UTC, to the second) and 6 random hex digits. */
+export function runId(startedAt: Date): string {
+  const stamp = startedAt
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
+  return `${stamp}-${randomBytes(3).toString('hex')}`;
 }
 
 /** Runs the given cases through tap and summarises them. */
 export async function runCases(options: RunOptions): Promise<RunSummary> {
+  const startedAt = new Date();
   mkdirSync(options.outDir, { recursive: true });
   const ids = new Set(options.cases.map((c) => c.id));
   const files = [
@@ -147,36 +171,26 @@ export async function runCases(options: RunOptions): Promise<RunSummary> {
   const outcomes = options.cases.map((c) => toOutcome(c, recorded.get(c.id)));
   const counts: Record<Outcome, number> = { pass: 0, 'non-strict': 0, fail: 0, skip: 0 };
   for (const o of outcomes) counts[o.outcome] += 1;
-  const failed = counts.fail > 0 || (options.strict === true && counts['non-strict'] > 0);
-  const summary: RunSummary = {
+  const report = buildReport({
+    id: runId(startedAt),
+    startedAt,
+    endedAt: new Date(),
+    seed: options.seed,
+    strict: options.strict === true,
+    profile: options.profile,
+    selection: options.selection,
+    command: options.command,
+    environment: options.environment ?? collectEnvironment(),
+    outcomes,
+  });
+  const paths = writeReport(options.outDir, report);
+  return {
     outcomes,
     counts,
     outDir: options.outDir,
     seed: options.seed,
-    exitCode: failed ? 1 : 0,
+    exitCode: report.verdict.ready ? 0 : 1,
+    report,
+    paths,
   };
-  writeWhole(
-    join(options.outDir, 'results.json'),
-    JSON.stringify(
-      {
-        seed: options.seed ?? null,
-        strict: options.strict === true,
-        counts,
-        cases: outcomes.map((o) => ({
-          id: o.case.id,
-          area: o.case.area,
-          level: o.case.level,
-          title: o.case.title,
-          requirement: o.case.requirement,
-          source: o.case.source,
-          outcome: o.outcome,
-          ms: o.ms,
-          reason: o.reason ?? null,
-        })),
-      },
-      null,
-      2,
-    ) + '\n',
-  );
-  return summary;
 }

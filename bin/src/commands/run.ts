@@ -1,6 +1,7 @@
 // `relaycheck run` (and `npm start`): the conformance run. In: case filters, a seed and an
-// output folder. Out: a table of cases (id, title, outcome, ms), a count line, the run's
-// results in <out>/results.json, and exit code 1 when a must-level case fails.
+// output folder. Out: a table of cases (id, title, outcome, ms), a count line, the verdict,
+// the run's report in <out>/ (report.json, summary.md, junit.xml), and exit code 1 when a
+// must-level case fails.
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { AREAS, CATALOGUE, type Area, type Profile } from '../../../suites/catalogue';
@@ -12,7 +13,7 @@ import type { ExitBox, Io } from '../main';
 import { csv, integer, listOf, oneOf } from '../parse';
 import { clip, table } from '../table';
 
-interface RunOpts {
+export interface RunOpts {
   area?: Area[];
   case?: string[];
   exclude?: string[];
@@ -45,8 +46,25 @@ export function renderRun(summary: RunSummary): string {
     `${summary.outcomes.length} cases: ${c.pass} pass, ${c['non-strict']} non-strict, ` +
     `${c.fail} fail, ${c.skip} skip` +
     (summary.seed !== undefined ? ` (seed ${summary.seed})` : '') +
-    `\nresults: ${join(summary.outDir, 'results.json')}\n`;
+    `\nverdict: ${summary.report.verdict.headline}\n` +
+    `report: ${summary.paths.reportJson}, ${summary.paths.summaryMd}, ${summary.paths.junitXml}\n`;
   return text;
+}
+
+/** The command line of a run as the report shows it: the options as parsed, in one order. */
+export function commandLine(opts: RunOpts): string {
+  const quote = (v: string): string =>
+    /^[\w@%+=:,./*?-]+$/.test(v) ? v : `'${v.replace(/'/g, "'\\''")}'`;
+  const words = ['relaycheck', 'run'];
+  if (opts.area !== undefined) words.push('--area', opts.area.join(','));
+  if (opts.case !== undefined) words.push('--case', quote(opts.case.join(',')));
+  if (opts.exclude !== undefined) words.push('--exclude', quote(opts.exclude.join(',')));
+  if (opts.profile !== 'default') words.push('--profile', opts.profile);
+  if (opts.seed !== undefined) words.push('--seed', String(opts.seed));
+  if (opts.out !== undefined) words.push('--out', quote(opts.out));
+  if (opts.strict === true) words.push('--strict');
+  if (opts.json === true) words.push('--json');
+  return words.join(' ');
 }
 
 export function registerRun(program: Command, io: Io, exit: ExitBox): void {
@@ -74,11 +92,14 @@ export function registerRun(program: Command, io: Io, exit: ExitBox): void {
         "  $ relaycheck run --case 'IP-*' --exclude IP-004 --out /tmp/ip-run\n",
     )
     .action(async (opts: RunOpts) => {
-      const cases = selectCases(CATALOGUE, {
+      const selection = {
         ...(opts.area !== undefined ? { areas: opts.area } : {}),
         ...(opts.case !== undefined ? { include: opts.case } : {}),
         ...(opts.exclude !== undefined ? { exclude: opts.exclude } : {}),
-      }).filter((c) => c.profiles.includes(opts.profile));
+      };
+      const cases = selectCases(CATALOGUE, selection).filter((c) =>
+        c.profiles.includes(opts.profile),
+      );
       if (opts.list === true) {
         io.out(
           table(
@@ -99,6 +120,9 @@ export function registerRun(program: Command, io: Io, exit: ExitBox): void {
         outDir: opts.out ?? defaultOutDir(new Date()),
         ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
         strict: opts.strict === true,
+        profile: opts.profile,
+        selection,
+        command: commandLine(opts),
       });
       if (opts.json === true) {
         io.out(
@@ -106,6 +130,15 @@ export function registerRun(program: Command, io: Io, exit: ExitBox): void {
             {
               counts: summary.counts,
               outDir: summary.outDir,
+              verdict: {
+                ready: summary.report.verdict.ready,
+                headline: summary.report.verdict.headline,
+              },
+              report: {
+                json: summary.paths.reportJson,
+                summary: summary.paths.summaryMd,
+                junit: summary.paths.junitXml,
+              },
               cases: summary.outcomes.map((o) => ({
                 id: o.case.id,
                 outcome: o.outcome,

@@ -1,0 +1,240 @@
+// Builds the report document from a finished run, pure. In: each case's catalogue entry and
+// outcome (with its recorded failures), the run's options and timestamps, environment facts.
+// Out: a frozen, validated Report (verdict, counts per outcome and area); test-output text is
+// redacted and bounded. Unusable input is a ReportError REPORT_E_INPUT.
+import type { Area, Case } from '../../suites/catalogue';
+import { AREAS } from '../../suites/catalogue';
+import { ReportError } from './errors';
+import { redact } from './redact';
+import {
+  REPORT_PROFILES,
+  REPORT_SCHEMA,
+  REPORT_VERSION,
+  countOutcomes,
+  isReady,
+  parseReport,
+  type Report,
+  type ReportArea,
+  type ReportAssertion,
+  type ReportCase,
+  type ReportEnvironment,
+  type ReportOutcome,
+  type ReportSelection,
+  type ReportVerdict,
+} from './schema';
+import { RelaycheckError } from '../../relay/src/protocol/errors';
+
+/** The human name of each area, as the report, junit.xml and summary.md show it. */
+export const AREA_TITLES: Readonly<Record<Area, string>> = Object.freeze({
+  hs: 'Handshake',
+  env: 'Message envelope',
+  sas: 'Shared access signatures',
+  ip: 'Azure address ranges',
+  sb: 'Service Bus namespace',
+  hc: 'Hybrid Connections endpoint',
+  port: 'Outbound ports',
+  route: 'The eight uses (routes)',
+  dlv: 'Delivery',
+});
+
+/** A text from test output keeps at most this many characters (after redaction). */
+export const MAX_TEXT = 4000;
+/** A case keeps at most this many failure lines; the rest are counted in a last line. */
+export const MAX_FAILURES = 50;
+/** The verdict headline names at most this many case ids. */
+const HEADLINE_IDS = 10;
+
+/** One case of the run as the runner saw it. */
+export interface ReportCaseInput {
+  readonly case: Case;
+  /** `fail` of a should-level case is reported as non-strict (CASES.md). */
+  readonly outcome: ReportOutcome;
+  readonly ms: number;
+  readonly reason?: string | undefined;
+  /** The failed assertions the case's test recorded. */
+  readonly failures?: readonly string[] | undefined;
+  readonly assertions?: readonly ReportAssertion[] | undefined;
+}
+
+export interface BuildReportInput {
+  readonly id: string;
+  readonly startedAt: Date;
+  readonly endedAt: Date;
+  readonly seed?: number | undefined;
+  readonly strict?: boolean | undefined;
+  /** The run's hardware profile; anything else is reported as 'default'. */
+  readonly profile?: string | undefined;
+  readonly selection?: ReportSelection | undefined;
+  /** The command line; redacted here. Default `relaycheck run`. */
+  readonly command?: string | undefined;
+  readonly environment: ReportEnvironment;
+  readonly outcomes: readonly ReportCaseInput[];
+}
+
+function bounded(text: string): string {
+  const clean = redact(text);
+  return clean.length > MAX_TEXT
+    ? `${clean.slice(0, MAX_TEXT)}... (${clean.length - MAX_TEXT} more characters)`
+    : clean;
+}
+
+function failuresOf(lines: readonly string[]): string[] {
+  const kept = lines.slice(0, MAX_FAILURES).map(bounded);
+  if (lines.length > MAX_FAILURES) kept.push(`... and ${lines.length - MAX_FAILURES} more`);
+  return kept;
+}
+
+function toCase(input: ReportCaseInput): ReportCase {
+  const c = input.case;
+  const outcome = input.outcome === 'fail' && c.level === 'should' ? 'non-strict' : input.outcome;
+  const assertions = input.assertions?.slice(0, MAX_FAILURES).map((a) => ({
+    name: bounded(a.name),
+    ok: a.ok,
+    ...(a.diag !== undefined ? { diag: bounded(a.diag) } : {}),
+  }));
+  return {
+    id: c.id,
+    area: c.area,
+    level: c.level,
+    title: c.title,
+    requirement: c.requirement,
+    source: c.source,
+    outcome,
+    ms: Number.isFinite(input.ms) ? Math.round(input.ms * 10) / 10 : input.ms,
+    reason: input.reason === undefined ? null : bounded(input.reason),
+    evidence: {
+      failures: failuresOf(input.failures ?? []),
+      ...(assertions !== undefined ? { assertions } : {}),
+    },
+  };
+}
+
+function plural(n: number, one: string, many: string): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+function idList(ids: readonly string[]): string {
+  const shown = ids.slice(0, HEADLINE_IDS).join(', ');
+  return ids.length > HEADLINE_IDS ? `${shown} and ${ids.length - HEADLINE_IDS} more` : shown;
+}
+
+/** The verdict: ready exactly when the run exits 0, and a one-line headline saying why. */
+export function verdictOf(cases: readonly ReportCase[], strict: boolean): ReportVerdict {
+  const ids = (o: ReportOutcome): string[] => cases.filter((c) => c.outcome === o).map((c) => c.id);
+  const failedMust = ids('fail');
+  const nonStrict = ids('non-strict');
+  const skipped = ids('skip');
+  const ready = isReady(cases, strict);
+  let headline: string;
+  if (ready) {
+    const mustPassed = cases.filter((c) => c.level === 'must' && c.outcome === 'pass').length;
+    const mustSkipped = cases.filter((c) => c.level === 'must' && c.outcome === 'skip').length;
+    headline =
+      mustPassed === 0
+        ? 'Ready for go-live: no must case failed (none ran)'
+        : mustPassed === 1
+          ? 'Ready for go-live: the one must case passes'
+          : `Ready for go-live: all ${mustPassed} must cases pass`;
+    const notes = [
+      ...(mustSkipped > 0 ? [`${plural(mustSkipped, 'must case', 'must cases')} skipped`] : []),
+      ...(nonStrict.length > 0
+        ? [`${plural(nonStrict.length, 'should case', 'should cases')} non-strict`]
+        : []),
+    ];
+    if (notes.length > 0) headline += ` (${notes.join(', ')})`;
+  } else {
+    const parts = [
+      ...(failedMust.length > 0
+        ? [`${plural(failedMust.length, 'must case', 'must cases')} failed: ${idList(failedMust)}`]
+        : []),
+      ...(strict && nonStrict.length > 0
+        ? [
+            `${plural(nonStrict.length, 'should case', 'should cases')} failed under --strict: ${idList(nonStrict)}`,
+          ]
+        : []),
+    ];
+    headline = `Not ready: ${parts.join('; ')}`;
+  }
+  return { ready, headline, failedMust, nonStrict, skipped };
+}
+
+function areasOf(cases: readonly ReportCase[]): ReportArea[] {
+  const present = new Set(cases.map((c) => c.area));
+  const known: readonly string[] = AREAS;
+  const order = [
+    ...AREAS.filter((a) => present.has(a)),
+    ...[...present].filter((a) => !known.includes(a)),
+  ];
+  return order.map((area) => ({
+    area,
+    title: (AREA_TITLES as Readonly<Record<string, string>>)[area] ?? area.toUpperCase(),
+    counts: countOutcomes(cases.filter((c) => c.area === area)),
+  }));
+}
+
+function selectionOf(s: ReportSelection | undefined): ReportSelection {
+  return {
+    ...(s?.areas !== undefined && s.areas.length > 0 ? { areas: [...s.areas] } : {}),
+    ...(s?.include !== undefined && s.include.length > 0 ? { include: [...s.include] } : {}),
+    ...(s?.exclude !== undefined && s.exclude.length > 0 ? { exclude: [...s.exclude] } : {}),
+  };
+}
+
+function checkInput(input: BuildReportInput): void {
+  const bad = (message: string): never => {
+    throw new ReportError('REPORT_E_INPUT', message);
+  };
+  const start = input.startedAt.getTime();
+  const end = input.endedAt.getTime();
+  if (!Number.isFinite(start) || !Number.isFinite(end)) bad('a run timestamp is not a valid date');
+  if (end < start) bad('the run ends before it starts');
+  if (input.id.trim() === '') bad('the run id is empty');
+  const seen = new Set<string>();
+  for (const o of input.outcomes) {
+    if (seen.has(o.case.id)) bad(`case ${o.case.id} is given twice`);
+    seen.add(o.case.id);
+    if (!Number.isFinite(o.ms) || o.ms < 0) bad(`case ${o.case.id} has a duration of ${o.ms} ms`);
+  }
+}
+
+/** The report of a finished run. Throws REPORT_E_INPUT for unusable run data. */
+export function buildReport(input: BuildReportInput): Report {
+  checkInput(input);
+  const cases = input.outcomes.map(toCase);
+  const strict = input.strict === true;
+  const profile = REPORT_PROFILES.find((p) => p === input.profile) ?? 'default';
+  const document = {
+    schema: REPORT_SCHEMA,
+    version: REPORT_VERSION,
+    run: {
+      id: input.id,
+      startedAt: input.startedAt.toISOString(),
+      endedAt: input.endedAt.toISOString(),
+      durationMs: input.endedAt.getTime() - input.startedAt.getTime(),
+      seed: input.seed ?? null,
+      strict,
+      profile,
+      target: 'simulator',
+      relay: 'reference',
+      selection: selectionOf(input.selection),
+      command: redact(input.command ?? 'relaycheck run'),
+    },
+    environment: input.environment,
+    verdict: verdictOf(cases, strict),
+    counts: countOutcomes(cases),
+    areas: areasOf(cases),
+    cases,
+  };
+  try {
+    return parseReport(document);
+  } catch (e) {
+    if (e instanceof RelaycheckError) {
+      throw new ReportError(
+        'REPORT_E_INPUT',
+        `the run data makes no valid report: ${e.message}`,
+        e.details,
+      );
+    }
+    throw e;
+  }
+}

@@ -1,0 +1,44 @@
+// The report writers' public face. In: a finished run (see buildReport). Out: the versioned
+// report document, its renderings (JUnit XML, Markdown) and the files of a run folder.
+export { REPORT_ERRORS, ReportError, type ReportErrorCode } from './errors';
+export { redact, REDACTED } from './redact';
+export {
+  REPORT_OUTCOMES,
+  REPORT_SCHEMA,
+  REPORT_VERSION,
+  countOutcomes,
+  parseReport,
+  reportFromJson,
+  reportToJson,
+  type OutcomeCounts,
+  type Report,
+  type ReportArea,
+  type ReportAssertion,
+  type ReportCase,
+  type ReportEnvironment,
+  type ReportOutcome,
+  type ReportProfile,
+  type ReportRun,
+  type ReportSelection,
+  type ReportVerdict,
+} from './schema';
+export {
+  AREA_TITLES,
+  buildReport,
+  verdictOf,
+  type BuildReportInput,
+  type ReportCaseInput,
+} from './build';
+export { collectEnvironment, relaycheckVersion } from './environment';
+export { renderJunit } from './junit';
+export { renderSummary } from './summary';
+export {
+  REPORT_FILES,
+  latestLinkFor,
+  readReport,
+  reportWriteChannel,
+  writeFileAtomic,
+  writeReport,
+  type ReportPaths,
+  type ReportWriteEvent,
+} from './write';

@@ -1,0 +1,353 @@
+// The report document, version 1 (<out>/report.json; docs/report.md documents each field).
+// In: a parsed JSON value or report text. Out: a frozen, validated Report, or a ReportError:
+// REPORT_E_FORMAT (not a report), REPORT_E_VERSION (another version, named), REPORT_E_SCHEMA
+// (a field, by path).
+import { z } from 'zod';
+import { ReportError } from './errors';
+
+export const REPORT_SCHEMA = 'relaycheck-report';
+export const REPORT_VERSION = 1;
+
+export const REPORT_OUTCOMES = ['pass', 'non-strict', 'fail', 'skip', 'info'] as const;
+export type ReportOutcome = (typeof REPORT_OUTCOMES)[number];
+
+export const REPORT_PROFILES = ['default', 'min-spec'] as const;
+export type ReportProfile = (typeof REPORT_PROFILES)[number];
+
+/** How many cases ended with each outcome, and all of them. */
+export type OutcomeCounts = Readonly<Record<ReportOutcome, number>> & { readonly total: number };
+
+export interface ReportSelection {
+  readonly areas?: readonly string[];
+  readonly include?: readonly string[];
+  readonly exclude?: readonly string[];
+}
+
+export interface ReportRun {
+  readonly id: string;
+  /** ISO 8601, UTC. */
+  readonly startedAt: string;
+  readonly endedAt: string;
+  readonly durationMs: number;
+  readonly seed: number | null;
+  readonly strict: boolean;
+  readonly profile: ReportProfile;
+  readonly target: 'simulator';
+  readonly relay: 'reference';
+  readonly selection: ReportSelection;
+  /** The command line, secrets redacted. */
+  readonly command: string;
+}
+
+export interface ReportEnvironment {
+  /** relaycheck's version (package.json). */
+  readonly relaycheck: string;
+  readonly node: string;
+  readonly platform: string;
+  readonly arch: string;
+  readonly cpus: { readonly count: number; readonly model: string };
+  readonly memoryMiB: number;
+  readonly hostname?: string;
+}
+
+export interface ReportVerdict {
+  /** True exactly when the run exits 0. */
+  readonly ready: boolean;
+  readonly headline: string;
+  readonly failedMust: readonly string[];
+  readonly nonStrict: readonly string[];
+  readonly skipped: readonly string[];
+}
+
+export interface ReportArea {
+  readonly area: string;
+  readonly title: string;
+  readonly counts: OutcomeCounts;
+}
+
+/** One assertion of a case, when the case records them. */
+export interface ReportAssertion {
+  readonly name: string;
+  readonly ok: boolean;
+  readonly diag?: string;
+}
+
+export interface ReportEvidence {
+  /** The names of the failed assertions, as the case recorded them. */
+  readonly failures: readonly string[];
+  readonly assertions?: readonly ReportAssertion[];
+}
+
+export interface ReportCase {
+  readonly id: string;
+  readonly area: string;
+  readonly level: 'must' | 'should';
+  readonly title: string;
+  readonly requirement: string;
+  readonly source: string;
+  readonly outcome: ReportOutcome;
+  readonly ms: number;
+  readonly reason: string | null;
+  readonly evidence: ReportEvidence;
+}
+
+export interface Report {
+  readonly schema: typeof REPORT_SCHEMA;
+  readonly version: typeof REPORT_VERSION;
+  readonly run: ReportRun;
+  readonly environment: ReportEnvironment;
+  readonly verdict: ReportVerdict;
+  readonly counts: OutcomeCounts;
+  readonly areas: readonly ReportArea[];
+  readonly cases: readonly ReportCase[];
+}
+
+const count = z.number().int().nonnegative();
+const text = z.string();
+const nonEmpty = z.string().min(1);
+const ms = z.number().nonnegative();
+const caseId = z.string().regex(/^[A-Z]{2,6}-\d{3}$/, 'a case id (AREA-NNN)');
+const areaId = z.string().regex(/^[a-z]{2,6}$/, 'an area id (2-6 lower-case letters)');
+const timestamp = z.iso.datetime({ offset: false });
+
+const countsSchema = z.strictObject({
+  pass: count,
+  'non-strict': count,
+  fail: count,
+  skip: count,
+  info: count,
+  total: count,
+});
+
+const caseSchema = z.strictObject({
+  id: caseId,
+  area: areaId,
+  level: z.enum(['must', 'should']),
+  title: nonEmpty,
+  requirement: nonEmpty,
+  source: nonEmpty,
+  outcome: z.enum(REPORT_OUTCOMES),
+  ms,
+  reason: text.nullable(),
+  evidence: z.strictObject({
+    failures: z.array(text),
+    assertions: z
+      .array(z.strictObject({ name: text, ok: z.boolean(), diag: text.optional() }))
+      .optional(),
+  }),
+});
+
+const documentSchema = z.strictObject({
+  schema: z.literal(REPORT_SCHEMA),
+  version: z.literal(REPORT_VERSION),
+  run: z.strictObject({
+    id: nonEmpty,
+    startedAt: timestamp,
+    endedAt: timestamp,
+    durationMs: ms,
+    seed: z.number().int().nullable(),
+    strict: z.boolean(),
+    profile: z.enum(REPORT_PROFILES),
+    target: z.literal('simulator'),
+    relay: z.literal('reference'),
+    selection: z.strictObject({
+      areas: z.array(areaId).optional(),
+      include: z.array(nonEmpty).optional(),
+      exclude: z.array(nonEmpty).optional(),
+    }),
+    command: text,
+  }),
+  environment: z.strictObject({
+    relaycheck: nonEmpty,
+    node: nonEmpty,
+    platform: nonEmpty,
+    arch: nonEmpty,
+    cpus: z.strictObject({ count, model: text }),
+    memoryMiB: count,
+    hostname: nonEmpty.optional(),
+  }),
+  verdict: z.strictObject({
+    ready: z.boolean(),
+    headline: nonEmpty,
+    failedMust: z.array(caseId),
+    nonStrict: z.array(caseId),
+    skipped: z.array(caseId),
+  }),
+  counts: countsSchema,
+  areas: z.array(z.strictObject({ area: areaId, title: nonEmpty, counts: countsSchema })),
+  cases: z.array(caseSchema),
+});
+
+const reportSchema = documentSchema.superRefine((r, ctx) => {
+  for (const problem of inconsistencies(r)) {
+    ctx.addIssue({ code: 'custom', message: problem.message, path: problem.path });
+  }
+});
+
+/** Counts of `cases` by outcome. */
+export function countOutcomes(
+  cases: readonly { readonly outcome: ReportOutcome }[],
+): OutcomeCounts {
+  const counts: Record<ReportOutcome, number> = {
+    pass: 0,
+    'non-strict': 0,
+    fail: 0,
+    skip: 0,
+    info: 0,
+  };
+  for (const c of cases) counts[c.outcome] += 1;
+  return { ...counts, total: cases.length };
+}
+
+function sameCounts(a: OutcomeCounts, b: OutcomeCounts): boolean {
+  return REPORT_OUTCOMES.every((o) => a[o] === b[o]) && a.total === b.total;
+}
+
+function sameIds(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((id, i) => id === b[i]);
+}
+
+interface Problem {
+  readonly path: (string | number)[];
+  readonly message: string;
+}
+
+/** Where a report's summary parts disagree with its cases (the rules a built report keeps). */
+function inconsistencies(r: z.infer<typeof documentSchema>): Problem[] {
+  const out: Problem[] = [];
+  const ids = new Set<string>();
+  r.cases.forEach((c, i) => {
+    if (ids.has(c.id)) out.push({ path: ['cases', i, 'id'], message: `${c.id} appears twice` });
+    ids.add(c.id);
+  });
+  if (!sameCounts(r.counts, countOutcomes(r.cases))) {
+    out.push({ path: ['counts'], message: 'the counts do not match the cases' });
+  }
+  r.areas.forEach((a, i) => {
+    if (!sameCounts(a.counts, countOutcomes(r.cases.filter((c) => c.area === a.area)))) {
+      out.push({ path: ['areas', i, 'counts'], message: `the counts of ${a.area} do not match` });
+    }
+  });
+  const listed = new Set(r.areas.map((a) => a.area));
+  const unlisted = r.cases.find((c) => !listed.has(c.area));
+  if (unlisted !== undefined) {
+    out.push({ path: ['areas'], message: `area ${unlisted.area} of ${unlisted.id} is not listed` });
+  }
+  const of = (outcome: ReportOutcome, level?: string): string[] =>
+    r.cases
+      .filter((c) => c.outcome === outcome && (level === undefined || c.level === level))
+      .map((c) => c.id);
+  const lists = [
+    ['failedMust', r.verdict.failedMust, of('fail')],
+    ['nonStrict', r.verdict.nonStrict, of('non-strict')],
+    ['skipped', r.verdict.skipped, of('skip')],
+  ] as const;
+  for (const [name, listedIds, actual] of lists) {
+    if (!sameIds(listedIds, actual)) {
+      out.push({ path: ['verdict', name], message: `verdict.${name} does not match the cases` });
+    }
+  }
+  const ready = isReady(r.cases, r.run.strict);
+  if (r.verdict.ready !== ready) {
+    out.push({ path: ['verdict', 'ready'], message: `ready must be ${String(ready)}` });
+  }
+  if (of('fail', 'should').length > 0) {
+    out.push({ path: ['cases'], message: 'a should-level case is non-strict, never fail' });
+  }
+  return out;
+}
+
+/** Whether a run with these cases is ready: no failure, and under strict no non-strict. */
+export function isReady(
+  cases: readonly { readonly outcome: ReportOutcome }[],
+  strict: boolean,
+): boolean {
+  return cases.every((c) => c.outcome !== 'fail' && !(strict && c.outcome === 'non-strict'));
+}
+
+/** A JSON path for messages: `cases[3].evidence.failures`. */
+function pathText(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const p of path) {
+    out += typeof p === 'number' ? `[${p}]` : `${out === '' ? '' : '.'}${String(p)}`;
+  }
+  return out === '' ? '(document)' : out;
+}
+
+function clipped(value: unknown): string {
+  // JSON.stringify answers undefined for undefined and functions, though typed as string
+  const json = JSON.stringify(value) as string | undefined;
+  const shown = json ?? (value === undefined ? 'missing' : typeof value);
+  return shown.length > 40 ? `${shown.slice(0, 40)}...` : shown;
+}
+
+/** The schema's output is a Report (checked by the compiler here). */
+function asReport(document: z.infer<typeof documentSchema>): Report {
+  return document;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/**
+ * Validates a parsed report. The header is checked first, so a report of another version is
+ * refused by its version (REPORT_E_VERSION) rather than by the first field it changed.
+ */
+export function parseReport(value: unknown): Report {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ReportError('REPORT_E_FORMAT', 'a report is a JSON object');
+  }
+  const header = value as { schema?: unknown; version?: unknown };
+  if (header.schema !== REPORT_SCHEMA) {
+    throw new ReportError(
+      'REPORT_E_FORMAT',
+      `not a relaycheck report: "schema" is ${clipped(header.schema)}, expected "${REPORT_SCHEMA}"`,
+    );
+  }
+  if (header.version !== REPORT_VERSION) {
+    const named =
+      typeof header.version === 'number' ? String(header.version) : clipped(header.version);
+    throw new ReportError(
+      'REPORT_E_VERSION',
+      header.version === undefined
+        ? `the report has no "version"; this relaycheck reads version ${REPORT_VERSION}`
+        : `report version ${named} is not one this relaycheck reads (it reads version ${REPORT_VERSION}); use the relaycheck that wrote it`,
+      { version: named },
+    );
+  }
+  const result = reportSchema.safeParse(value);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const path = pathText(issue?.path ?? []);
+    throw new ReportError(
+      'REPORT_E_SCHEMA',
+      `the report does not have the version ${REPORT_VERSION} shape at ${path}: ${issue?.message ?? 'invalid'}`,
+      { path },
+    );
+  }
+  return deepFreeze(asReport(result.data));
+}
+
+/** Parses report.json text: REPORT_E_FORMAT when it is not JSON, else as parseReport. */
+export function reportFromJson(json: string): Report {
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch (e) {
+    throw new ReportError(
+      'REPORT_E_FORMAT',
+      `not a relaycheck report: not JSON (${e instanceof Error ? e.message : String(e)})`,
+    );
+  }
+  return parseReport(value);
+}
+
+/** report.json's text: two-space JSON and a final newline. */
+export function reportToJson(report: Report): string {
+  return JSON.stringify(report, null, 2) + '\n';
+}

@@ -1,0 +1,139 @@
+// Renders a report as Markdown for a ticket, a pull request or a CI job summary. In: a
+// Report. Out: summary.md text: the verdict headline first, a table of areas by outcome, the
+// failed, non-strict and skipped cases with their reasons, then the run and the environment.
+// Text from test output is escaped so that pipes and newlines cannot break a table. Pure.
+import { REPORT_OUTCOMES, type OutcomeCounts, type Report, type ReportCase } from './schema';
+
+/** A reason in the summary keeps at most this many characters. */
+const MAX_CELL = 600;
+
+/** Characters that Markdown (GitHub flavoured) or the HTML inside it would interpret. */
+const MD_ESCAPES: Readonly<Record<string, string>> = {
+  '\\': '\\\\',
+  '|': '\\|',
+  '`': '\\`',
+  '*': '\\*',
+  _: '\\_',
+  '[': '\\[',
+  ']': '\\]',
+  '#': '\\#',
+  '~': '\\~',
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+};
+
+/**
+ * `text` made safe inside a Markdown table cell or paragraph: markup escaped, line breaks as
+ * <br>, other control characters written as \uXXXX.
+ */
+export function mdText(text: string): string {
+  let out = '';
+  for (const ch of text.replace(/\r\n?/g, '\n')) {
+    const cp = ch.codePointAt(0) ?? 0;
+    if (ch === '\n') out += '<br>';
+    else if (cp < 0x20 || cp === 0x7f || (cp >= 0xd800 && cp <= 0xdfff)) {
+      out += `\\\\u${cp.toString(16).padStart(4, '0')}`;
+    } else out += MD_ESCAPES[ch] ?? ch;
+  }
+  return out;
+}
+
+function clip(text: string): string {
+  return text.length > MAX_CELL ? `${text.slice(0, MAX_CELL)}...` : text;
+}
+
+function row(cells: readonly string[]): string {
+  return `| ${cells.join(' | ')} |\n`;
+}
+
+function countCells(c: OutcomeCounts): string[] {
+  return [...REPORT_OUTCOMES.map((o) => String(c[o])), String(c.total)];
+}
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)} s`;
+}
+
+/** Why a case is listed: its reason, else its failed assertions. */
+function why(c: ReportCase): string {
+  const text = c.reason ?? (c.evidence.failures.join('\n') || '(no reason recorded)');
+  return mdText(clip(text));
+}
+
+function caseSection(title: string, intro: string, cases: readonly ReportCase[]): string {
+  if (cases.length === 0) return '';
+  let md = `## ${title} (${cases.length})\n\n${intro}\n\n`;
+  md += row(['case', 'level', 'title', 'reason']);
+  md += row(['---', '---', '---', '---']);
+  for (const c of cases) md += row([c.id, c.level, mdText(c.title), why(c)]);
+  return `${md}\n`;
+}
+
+/** The report as Markdown. */
+export function renderSummary(report: Report): string {
+  const { run, verdict, environment: env } = report;
+  let md = `# ${mdText(verdict.headline)}\n\n`;
+  md +=
+    `relaycheck conformance run \`${run.id.replace(/`/g, "'")}\`: ${report.counts.total} cases, ` +
+    `${seconds(run.durationMs)}, started ${run.startedAt}. ` +
+    `${verdict.ready ? 'The run passes (exit code 0).' : 'The run fails (exit code 1).'}\n\n`;
+
+  md += '## Outcomes by area\n\n';
+  md += row(['area', ...REPORT_OUTCOMES, 'total']);
+  md += row(['---', ...REPORT_OUTCOMES.map(() => '---:'), '---:']);
+  for (const a of report.areas) {
+    md += row([`${a.area.toUpperCase()} ${mdText(a.title)}`, ...countCells(a.counts)]);
+  }
+  md += row(['**all**', ...countCells(report.counts).map((c) => `**${c}**`)]);
+  md += '\n';
+
+  const of = (outcome: string): ReportCase[] => report.cases.filter((c) => c.outcome === outcome);
+  md += caseSection(
+    'Failed',
+    'Must-level cases that failed: the relay is not ready for go-live until they pass.',
+    of('fail'),
+  );
+  md += caseSection(
+    'Non-strict',
+    run.strict
+      ? 'Should-level cases that failed; this run was --strict, so they fail it.'
+      : 'Should-level cases that failed: recommended, not required (`--strict` makes them fail the run).',
+    of('non-strict'),
+  );
+  md += caseSection('Skipped', 'Cases that did not run, and why.', of('skip'));
+  md += caseSection('Information', 'Cases that report a finding without a verdict.', of('info'));
+
+  const selection = [
+    ...(run.selection.areas !== undefined ? [`areas ${run.selection.areas.join(', ')}`] : []),
+    ...(run.selection.include !== undefined ? [`cases ${run.selection.include.join(', ')}`] : []),
+    ...(run.selection.exclude !== undefined
+      ? [`excluding ${run.selection.exclude.join(', ')}`]
+      : []),
+  ];
+  md += '## Run\n\n';
+  md += row(['', '']);
+  md += row(['---', '---']);
+  md += row(['command', mdText(run.command)]);
+  md += row([
+    'selection',
+    mdText(selection.length > 0 ? selection.join('; ') : 'the whole catalogue'),
+  ]);
+  md += row(['profile', run.profile]);
+  md += row(['strict', run.strict ? 'yes' : 'no']);
+  md += row(['seed', run.seed === null ? 'none' : String(run.seed)]);
+  md += row(['target', run.target]);
+  md += row(['relay', run.relay]);
+  md += row(['started', run.startedAt]);
+  md += row(['ended', run.endedAt]);
+  md += '\n## Environment\n\n';
+  md += row(['', '']);
+  md += row(['---', '---']);
+  md += row(['relaycheck', mdText(env.relaycheck)]);
+  md += row(['node', mdText(env.node)]);
+  md += row(['platform', mdText(`${env.platform} ${env.arch}`)]);
+  md += row(['cpus', mdText(`${env.cpus.count} x ${env.cpus.model}`)]);
+  md += row(['memory', `${env.memoryMiB} MiB`]);
+  if (env.hostname !== undefined) md += row(['host', mdText(env.hostname)]);
+  return md;
+}

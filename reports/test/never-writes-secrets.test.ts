@@ -1,0 +1,122 @@
+// Secrets never reach a report. In: keys and SAS tokens generated here (crypto.randomBytes),
+// placed in reasons, failed assertions, diagnostics and the command line as test output and
+// connection strings carry them. Out: checks that no written file holds them in any encoding,
+// that the text around them survives, and that redact() leaves ordinary evidence alone.
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import t from 'tap';
+import { createSasToken } from '../../relay/src/protocol/sas';
+import { buildReport, redact, writeReport } from '../src';
+import { checkProperty } from '../../suites/lib/property';
+import { input, mkCase, pass } from './lib/fixture';
+
+function secrets(): { key: string; urlKey: string; token: string; sig: string } {
+  const key = randomBytes(32).toString('base64');
+  const urlKey = randomBytes(32).toString('base64url');
+  const token = createSasToken({
+    resource: 'sb://council-42.servicebus.windows.net/relay-inbound',
+    keyName: 'RootManageSharedAccessKey',
+    key,
+    ttlSeconds: 3600,
+  });
+  const sig = decodeURIComponent(/sig=([^&]+)/.exec(token)?.[1] ?? '');
+  if (sig === '') throw new Error('the token has no sig');
+  return { key, urlKey, token, sig };
+}
+
+void t.test('keys and tokens in test output appear in no written report file', (t) => {
+  const s = secrets();
+  const conn = `Endpoint=sb://council-42.servicebus.windows.net/;SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=${s.key}`;
+  const report = buildReport(
+    input(
+      [
+        pass('HS-001'),
+        {
+          case: mkCase('SAS-002'),
+          outcome: 'fail',
+          ms: 3,
+          reason: `CBS put-token refused for ${s.token}`,
+          failures: [
+            `connection string ${conn} was accepted`,
+            `tenant key ${s.urlKey} did not authenticate`,
+            `GET wss://council-42-relay.servicebus.windows.net/$hc/intake?sb-hc-action=listen&sb-hc-token=${encodeURIComponent(s.token)}`,
+            `request header Authorization: ${s.token}`,
+            `config {"tenant":"council-42","key":"${s.urlKey}"}`,
+            `signature sig=${encodeURIComponent(s.sig)} differs`,
+          ],
+          assertions: [{ name: `key ${s.key} rotated`, ok: false, diag: `sig=${s.sig}` }],
+        },
+        { case: mkCase('SAS-003'), outcome: 'skip', ms: 0, reason: `needs ${s.key}` },
+      ],
+      { command: `relaycheck run --servicebus '${conn}'` },
+    ),
+  );
+  const out = realpathSync(mkdtempSync(join(tmpdir(), 'relaycheck-secrets-')));
+  t.teardown(() => {
+    rmSync(out, { recursive: true, force: true });
+  });
+  writeReport(out, report);
+  const forbidden = [s.key, s.urlKey, s.token, s.sig].flatMap((v) => [
+    v,
+    encodeURIComponent(v),
+    JSON.stringify(v).slice(1, -1),
+  ]);
+  const files = readdirSync(out);
+  t.same(files.sort(), ['junit.xml', 'report.json', 'summary.md']);
+  for (const file of files) {
+    const text = readFileSync(join(out, file), 'utf8');
+    const leaked = forbidden.filter((v) => text.includes(v)).length;
+    t.equal(leaked, 0, `${file} holds no key, token or signature`);
+    t.ok(text.includes('CBS put-token refused for'), `${file} keeps the evidence around them`);
+  }
+  const json = readFileSync(join(out, 'report.json'), 'utf8');
+  t.match(json, 'SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=[redacted]');
+  t.match(json, '\\"key\\":\\"[redacted]\\"');
+  t.match(report.run.command, /^relaycheck run --servicebus '.*SharedAccessKey=\[redacted\]'$/);
+  t.end();
+});
+
+void t.test('any 32-byte key or SAS token is removed wherever it sits in a line', async (t) => {
+  const around = fc.constantFrom('', ' ', 'key=', '"', '(', ': ', '\n', ',', '.', "'");
+  const words = fc.constantFrom('refused', 'PORT-003', 'sb://ns/q', 'got', '');
+  await checkProperty(
+    t,
+    fc.property(
+      fc.uint8Array({ minLength: 32, maxLength: 32 }),
+      around,
+      around,
+      words,
+      fc.boolean(),
+      (bytes, before, after, word, asToken) => {
+        const key = Buffer.from(bytes).toString('base64');
+        const secret = asToken
+          ? createSasToken({ resource: 'sb://ns/q', keyName: 'k', key, expiresAt: 2_000_000_000 })
+          : key;
+        const text = `${word} ${before}${secret}${after} ${word}`;
+        const out = redact(text);
+        return !out.includes(secret) && !out.includes(key) && out.includes('[redacted]');
+      },
+    ),
+    500,
+  );
+});
+
+void t.test('redaction leaves ordinary evidence alone and is idempotent', (t) => {
+  const ordinary = [
+    'PORT-003 expected 5671 to be refused by the firewall, got allowed',
+    'SharedAccessKeyName=RootManageSharedAccessKey',
+    'sha256 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d08c4d6d1b6e8 differs',
+    '/work/main/suites/port/falls-back-to-443-when-5671-is-refused.test.ts:42',
+    'Basic functionality of the Bearer mode works',
+    'expected {"id":"HS-001","outcome":"pass"}',
+  ];
+  for (const text of ordinary) t.equal(redact(text), text, text);
+  const s = secrets();
+  const once = redact(`a ${s.token} b ${s.key}`);
+  t.equal(once, 'a SharedAccessSignature [redacted] b [redacted]');
+  t.equal(redact(once), once);
+  t.end();
+});
