@@ -58,7 +58,7 @@ void t.test(
     );
     t.same(
       readdirSync(outDir).sort(),
-      ['junit.xml', 'report.json', 'results.jsonl', 'summary.md', 'tap.log'],
+      ['index.html', 'junit.xml', 'report.json', 'results.jsonl', 'summary.md', 'tap.log'],
       'the report files beside the raw results and tap log',
     );
     t.match(
@@ -72,6 +72,7 @@ void t.test(
       printed,
       `report: ${join(outDir, 'report.json')}, ${join(outDir, 'summary.md')}, ${join(outDir, 'junit.xml')}\n`,
     );
+    t.match(printed, `\nopen in a browser: ${join(outDir, 'index.html')}\n`);
     t.same(
       written.cases.map((c) => [c.id, c.outcome]),
       [

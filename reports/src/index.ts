@@ -1,5 +1,5 @@
 // The report writers' public face. In: a finished run (see buildReport). Out: the versioned
-// report document, its renderings (JUnit XML, Markdown) and the files of a run folder.
+// report document, its renderings (JUnit XML, Markdown, HTML) and the files of a run folder.
 export { REPORT_ERRORS, ReportError, type ReportErrorCode } from './errors';
 export { redact, REDACTED } from './redact';
 export {
@@ -32,6 +32,7 @@ export {
 export { collectEnvironment, relaycheckVersion } from './environment';
 export { renderJunit } from './junit';
 export { renderSummary } from './summary';
+export { renderHtml } from './html/render';
 export {
   REPORT_FILES,
   latestLinkFor,

@@ -1,7 +1,8 @@
 // Writes a run's report to disk, and reads one back. In: an output folder and a Report. Out:
-// report.json, then junit.xml and summary.md, each whole or not at all (temp name, fsync,
-// rename); then reports/latest moved atomically when <out> is reports/runs/<name>. Each step
-// is published on diagnostics_channel `relaycheck:report:write` (paths only). IO edge.
+// report.json, then junit.xml, summary.md and index.html, each whole or not at all (temp
+// name, fsync, rename); then reports/latest moved atomically when <out> is
+// reports/runs/<name>. Each step is published on diagnostics_channel
+// `relaycheck:report:write` (paths only). IO edge.
 import { channel } from 'node:diagnostics_channel';
 import { randomBytes } from 'node:crypto';
 import {
@@ -18,6 +19,7 @@ import {
 } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { ReportError, type ReportErrorCode } from './errors';
+import { renderHtml } from './html/render';
 import { renderJunit } from './junit';
 import { reportFromJson, reportToJson, type Report } from './schema';
 import { renderSummary } from './summary';
@@ -26,6 +28,7 @@ export const REPORT_FILES = {
   json: 'report.json',
   junit: 'junit.xml',
   summary: 'summary.md',
+  html: 'index.html',
 } as const;
 
 /** What writeReport wrote. */
@@ -33,6 +36,8 @@ export interface ReportPaths {
   readonly reportJson: string;
   readonly junitXml: string;
   readonly summaryMd: string;
+  /** The self-contained page for people (docs/report.md, "index.html"). */
+  readonly indexHtml: string;
   /** The reports/latest link, when it was moved to this run. */
   readonly latest?: string;
 }
@@ -163,9 +168,9 @@ function moveLink(link: string, target: string): boolean {
 }
 
 /**
- * Writes report.json, then junit.xml and summary.md rendered from it, each atomically, into
- * `outDir` (created if missing); then moves reports/latest to `outDir` when it is a run folder
- * under reports/runs/. Throws REPORT_E_WRITE naming the file that could not be written.
+ * Writes report.json, then junit.xml, summary.md and index.html rendered from it, each
+ * atomically, into `outDir` (created if missing); then moves reports/latest to `outDir` when
+ * it is a run folder under reports/runs/. Throws REPORT_E_WRITE naming the file that could not be written.
  */
 export function writeReport(outDir: string, report: Report): ReportPaths {
   const dir = resolve(outDir);
@@ -180,9 +185,11 @@ export function writeReport(outDir: string, report: Report): ReportPaths {
   writeFileAtomic(reportJson, reportToJson(report));
   writeFileAtomic(junitXml, renderJunit(report));
   writeFileAtomic(summaryMd, renderSummary(report));
+  const indexHtml = join(dir, REPORT_FILES.html);
+  writeFileAtomic(indexHtml, renderHtml(report));
   const link = latestLinkFor(dir);
   const moved = link !== undefined && moveLink(link, dir);
-  return { reportJson, junitXml, summaryMd, ...(moved ? { latest: link } : {}) };
+  return { reportJson, junitXml, summaryMd, indexHtml, ...(moved ? { latest: link } : {}) };
 }
 
 /** Reads and validates a report.json: REPORT_E_READ, or as reportFromJson. */

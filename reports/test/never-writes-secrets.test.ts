@@ -65,7 +65,7 @@ void t.test('keys and tokens in test output appear in no written report file', (
     JSON.stringify(v).slice(1, -1),
   ]);
   const files = readdirSync(out);
-  t.same(files.sort(), ['junit.xml', 'report.json', 'summary.md']);
+  t.same(files.sort(), ['index.html', 'junit.xml', 'report.json', 'summary.md']);
   for (const file of files) {
     const text = readFileSync(join(out, file), 'utf8');
     const leaked = forbidden.filter((v) => text.includes(v)).length;

@@ -21,6 +21,7 @@ import t from 'tap';
 import {
   buildReport,
   readReport,
+  renderHtml,
   renderJunit,
   renderSummary,
   reportToJson,
@@ -65,9 +66,10 @@ void t.test('report.json comes first, each file through fsync and rename of a te
     reportJson: join(out, 'report.json'),
     junitXml: join(out, 'junit.xml'),
     summaryMd: join(out, 'summary.md'),
+    indexHtml: join(out, 'index.html'),
     latest: join(reports, 'latest'),
   });
-  const finals = ['report.json', 'junit.xml', 'summary.md'];
+  const finals = ['report.json', 'junit.xml', 'summary.md', 'index.html'];
   t.same(
     events.map((e) => [e.step, basename(e.to ?? e.path)]),
     [
@@ -88,6 +90,7 @@ void t.test('report.json comes first, each file through fsync and rename of a te
   t.equal(readFileSync(paths.reportJson, 'utf8'), reportToJson(report));
   t.equal(readFileSync(paths.junitXml, 'utf8'), renderJunit(report));
   t.equal(readFileSync(paths.summaryMd, 'utf8'), renderSummary(report));
+  t.equal(readFileSync(paths.indexHtml, 'utf8'), renderHtml(report));
   t.same(readReport(paths.reportJson), report, 'report.json reads back as the same report');
   t.end();
 });
@@ -115,7 +118,7 @@ void t.test('a folder outside reports/runs/ gets its files and no latest link', 
   const paths = writeReport(out, buildReport(mixedRun()));
   t.equal(paths.latest, undefined);
   t.same(readdirSync(reports).sort(), ['elsewhere', 'runs']);
-  t.same(readdirSync(out).sort(), ['junit.xml', 'report.json', 'summary.md']);
+  t.same(readdirSync(out).sort(), ['index.html', 'junit.xml', 'report.json', 'summary.md']);
   t.end();
 });
 

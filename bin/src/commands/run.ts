@@ -1,7 +1,7 @@
 // `relaycheck run` (and `npm start`): the conformance run. In: case filters, a seed and an
 // output folder. Out: a table of cases (id, title, outcome, ms), a count line, the verdict,
-// the run's report in <out>/ (report.json, summary.md, junit.xml), and exit code 1 when a
-// must-level case fails.
+// the run's report in <out>/ (report.json, summary.md, junit.xml, index.html), and exit
+// code 1 when a must-level case fails.
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { AREAS, CATALOGUE, type Area, type Profile } from '../../../suites/catalogue';
@@ -47,7 +47,8 @@ export function renderRun(summary: RunSummary): string {
     `${c.fail} fail, ${c.skip} skip` +
     (summary.seed !== undefined ? ` (seed ${summary.seed})` : '') +
     `\nverdict: ${summary.report.verdict.headline}\n` +
-    `report: ${summary.paths.reportJson}, ${summary.paths.summaryMd}, ${summary.paths.junitXml}\n`;
+    `report: ${summary.paths.reportJson}, ${summary.paths.summaryMd}, ${summary.paths.junitXml}\n` +
+    `open in a browser: ${summary.paths.indexHtml}\n`;
   return text;
 }
 
@@ -138,6 +139,7 @@ export function registerRun(program: Command, io: Io, exit: ExitBox): void {
                 json: summary.paths.reportJson,
                 summary: summary.paths.summaryMd,
                 junit: summary.paths.junitXml,
+                html: summary.paths.indexHtml,
               },
               cases: summary.outcomes.map((o) => ({
                 id: o.case.id,

@@ -1,0 +1,323 @@
+// Renders a report as one self-contained index.html. In: a Report (as read from report.json).
+// Out: HTML text with inline CSS, inline SVG charts and one small inline script, under a CSP
+// that lets it load nothing: the verdict banner, the area x outcome matrix, the charts, the
+// filterable case table, a drill-down per case, the run and its environment. Every text from
+// the report is HTML-escaped. Pure (echarts draws in memory).
+import { REPORT_OUTCOMES, type OutcomeCounts, type Report, type ReportCase } from '../schema';
+import { CONTENT_SECURITY_POLICY, SCRIPT, STYLE } from './assets';
+import { outcomesPerAreaChart, slowestCasesChart, type ChartResult } from './charts';
+import { escapeHtml as h } from './escape';
+
+/** A reason in the case table keeps at most this many characters (the drill-down has all). */
+const TABLE_REASON = 200;
+
+/** What each outcome means, for the matrix header and the table legend. */
+const OUTCOME_MEANING = {
+  pass: 'passed',
+  'non-strict': 'a should-level case failed (recommended, not required unless --strict)',
+  fail: 'a must-level case failed',
+  skip: 'did not run (with the reason)',
+  info: 'a finding without a verdict',
+} as const;
+
+/** A case's drill-down anchor: `case-PORT-003`. */
+export function caseAnchor(id: string): string {
+  return `case-${id}`;
+}
+
+/** A duration for people: 12.3 ms, 4.1 s, 2 min 5 s. */
+export function formatDuration(ms: number): string {
+  if (!Number.isFinite(ms)) return 'unknown';
+  if (ms < 1000) return `${(Math.round(ms * 10) / 10).toString()} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  const s = Math.round(ms / 1000);
+  return `${Math.floor(s / 60)} min ${s % 60} s`;
+}
+
+/** A coloured label that always carries its word: colour is never the only signal. */
+function badge(outcome: string, word: string = outcome): string {
+  return `<span class="outcome ${h(outcome)}">${h(word)}</span>`;
+}
+
+function outcomeBadge(outcome: string): string {
+  return badge(outcome);
+}
+
+function clip(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max)}...` : text;
+}
+
+function caseLink(c: ReportCase): string {
+  return `<a href="#${h(caseAnchor(c.id))}">${h(c.id)}</a>`;
+}
+
+/** Why a case did not pass, in one text: its reason, else its recorded failures. */
+function why(c: ReportCase): string {
+  return c.reason ?? c.evidence.failures.join('; ');
+}
+
+function banner(report: Report, byId: ReadonlyMap<string, ReportCase>): string {
+  const { verdict, run } = report;
+  const listOf = (ids: readonly string[]): string => {
+    const items = ids.map((id) => {
+      const c = byId.get(id);
+      if (c === undefined) return `<li>${h(id)}</li>`;
+      const reason = why(c);
+      return (
+        `<li>${caseLink(c)} ${h(c.title)}` +
+        (reason === '' ? '' : `: <span class="reason">${h(clip(reason, TABLE_REASON))}</span>`) +
+        '</li>'
+      );
+    });
+    return `<ul>${items.join('')}</ul>`;
+  };
+  let html = `<section id="verdict" class="banner ${verdict.ready ? 'ready' : 'not-ready'}" aria-labelledby="verdict-title">`;
+  html += `<h2 id="verdict-title" class="verdict">${verdict.ready ? 'Ready for go-live' : 'Not ready for go-live'}</h2>`;
+  html += `<p class="headline">${h(verdict.headline)}</p>`;
+  if (verdict.failedMust.length > 0) {
+    html += `<h3>Must cases that failed (${verdict.failedMust.length})</h3>`;
+    html += '<p>These are required: the relay is not ready until each of them passes.</p>';
+    html += listOf(verdict.failedMust);
+  }
+  if (verdict.nonStrict.length > 0) {
+    html += run.strict
+      ? `<h3>Should cases that failed this --strict run (${verdict.nonStrict.length})</h3>`
+      : `<h3>Should cases that failed: recommended, not required (${verdict.nonStrict.length})</h3>`;
+    html += listOf(verdict.nonStrict);
+  }
+  if (verdict.skipped.length > 0) {
+    html += `<p>${verdict.skipped.length} ${verdict.skipped.length === 1 ? 'case was' : 'cases were'} skipped: <a href="#cases" data-filter-outcome="skip" data-filter-area="">see them and why</a>.</p>`;
+  }
+  html += `<p>The run ${verdict.ready ? 'passes (exit code 0)' : 'fails (exit code 1)'}: ${report.counts.total} cases in ${h(formatDuration(run.durationMs))}.</p>`;
+  return `${html}</section>`;
+}
+
+function countCells(counts: OutcomeCounts, area: string, label: string): string {
+  return REPORT_OUTCOMES.map((o) => {
+    const n = counts[o];
+    if (n === 0) return `<td class="count zero">0</td>`;
+    return (
+      `<td class="count nz-${o}"><a href="#cases" data-filter-outcome="${o}" data-filter-area="${h(area)}"` +
+      ` aria-label="${h(`${n} ${o} in ${label}: show them`)}">${n}<span class="word">${o}</span></a></td>`
+    );
+  }).join('');
+}
+
+function matrix(report: Report): string {
+  let html = '<section id="matrix" aria-labelledby="matrix-title">';
+  html += '<h2 id="matrix-title">Outcomes by area</h2>';
+  html +=
+    '<table class="matrix"><caption>Cases per area and outcome; a count opens the case table filtered to those cases.</caption>';
+  html += '<thead><tr><th scope="col">area</th>';
+  for (const o of REPORT_OUTCOMES) {
+    html += `<th scope="col" class="num" title="${h(OUTCOME_MEANING[o])}">${o}</th>`;
+  }
+  html += '<th scope="col" class="num">total</th></tr></thead><tbody>';
+  for (const a of report.areas) {
+    const label = `${a.title} (${a.area.toUpperCase()})`;
+    html += `<tr data-area="${h(a.area)}"><th scope="row">${h(label)}</th>`;
+    html += `${countCells(a.counts, a.area, label)}<td class="num">${a.counts.total}</td></tr>`;
+  }
+  html += `<tr class="total"><th scope="row">all areas</th>${countCells(report.counts, '', 'all areas')}<td class="num">${report.counts.total}</td></tr>`;
+  html += '</tbody></table>';
+  html +=
+    '<p class="note">' +
+    REPORT_OUTCOMES.map((o) => `${outcomeBadge(o)} ${h(OUTCOME_MEANING[o])}`).join('; ') +
+    '.</p>';
+  return `${html}</section>`;
+}
+
+function figure(id: string, chart: ChartResult, caption: string): string {
+  const body = chart.ok
+    ? chart.svg
+    : `<p class="note">This chart could not be drawn: ${h(chart.reason)}</p>`;
+  return `<figure id="${id}">${body}<figcaption>${h(caption)}</figcaption></figure>`;
+}
+
+function charts(report: Report): string {
+  let html = '<section id="charts" aria-labelledby="charts-title">';
+  html += '<h2 id="charts-title">Charts</h2>';
+  html += figure(
+    'chart-outcomes',
+    outcomesPerAreaChart(report),
+    'The cases of each area by outcome (the same numbers as the table above).',
+  );
+  html += figure(
+    'chart-durations',
+    slowestCasesChart(report),
+    'How long the slowest cases took, in seconds, coloured by outcome (skipped cases did not run and are left out).',
+  );
+  return `${html}</section>`;
+}
+
+function filterForm(report: Report): string {
+  let html =
+    '<form id="case-filter" class="filter" hidden role="search" aria-label="Filter the cases">';
+  html +=
+    '<label>Find <input id="filter-text" type="search" placeholder="id or words of the title" autocomplete="off"></label>';
+  html += '<fieldset><legend>Outcome</legend>';
+  for (const o of REPORT_OUTCOMES) {
+    html += `<label><input type="checkbox" name="outcome" value="${o}" checked> ${outcomeBadge(o)}</label>`;
+  }
+  html += '</fieldset>';
+  html += '<label>Area <select id="filter-area"><option value="">all areas</option>';
+  for (const a of report.areas) {
+    html += `<option value="${h(a.area)}">${h(`${a.title} (${a.area.toUpperCase()})`)}</option>`;
+  }
+  html += '</select></label>';
+  html += '<button type="reset">Show all</button>';
+  return `${html}</form>`;
+}
+
+function caseTable(report: Report): string {
+  let html = '<section id="cases" aria-labelledby="cases-title">';
+  html += '<h2 id="cases-title">Cases</h2>';
+  html += filterForm(report);
+  html += `<p id="filter-status" aria-live="polite">All ${report.cases.length} cases shown.</p>`;
+  html +=
+    '<table id="case-table" class="cases"><caption>Every case of the run; the id opens its details.</caption>';
+  html +=
+    '<thead><tr><th scope="col">case</th><th scope="col">title</th><th scope="col">area</th><th scope="col">level</th><th scope="col">outcome</th><th scope="col" class="num">duration</th><th scope="col">reason</th></tr></thead><tbody>';
+  for (const c of report.cases) {
+    const search = `${c.id} ${c.title}`.toLowerCase();
+    html +=
+      `<tr id="row-${h(c.id)}" data-outcome="${h(c.outcome)}" data-area="${h(c.area)}" data-search="${h(search)}">` +
+      `<td class="id">${caseLink(c)}</td><td>${h(c.title)}</td><td>${h(c.area.toUpperCase())}</td><td>${h(c.level)}</td>` +
+      `<td>${outcomeBadge(c.outcome)}</td><td class="num">${h(formatDuration(c.ms))}</td>` +
+      `<td class="reason">${h(clip(why(c), TABLE_REASON))}</td></tr>`;
+  }
+  html += '</tbody></table>';
+  return `${html}</section>`;
+}
+
+function fact(name: string, value: string): string {
+  return `<dt>${h(name)}</dt><dd>${value}</dd>`;
+}
+
+function evidence(c: ReportCase): string {
+  let html = '';
+  const assertions = c.evidence.assertions ?? [];
+  if (assertions.length > 0) {
+    html += '<h3>Expected and observed</h3>';
+    html +=
+      '<table class="assertions"><caption>Each assertion the case made: what it expected, and what was observed when it did not hold.</caption>';
+    html +=
+      '<thead><tr><th scope="col">expected</th><th scope="col">result</th><th scope="col">observed</th></tr></thead><tbody>';
+    for (const a of assertions) {
+      html +=
+        `<tr><td>${h(a.name)}</td><td>${a.ok ? badge('pass', 'held') : badge('fail', 'did not hold')}</td>` +
+        `<td>${a.diag === undefined ? '<span class="note">nothing recorded</span>' : `<pre>${h(a.diag)}</pre>`}</td></tr>`;
+    }
+    html += '</tbody></table>';
+  }
+  if (c.evidence.failures.length > 0) {
+    html += '<h3>Failed assertions</h3><ul class="failures">';
+    for (const f of c.evidence.failures) html += `<li><pre>${h(f)}</pre></li>`;
+    html += '</ul>';
+  }
+  if (html === '' && c.outcome !== 'pass' && c.outcome !== 'skip') {
+    html += '<p class="note">The case recorded no assertions beyond its reason.</p>';
+  }
+  html +=
+    '<h3>Event log</h3><p class="note">This report (version 1) carries no event log for its cases; tap.log beside it has the test output.</p>';
+  return html;
+}
+
+function drillDown(c: ReportCase): string {
+  let html = `<details class="case" id="${h(caseAnchor(c.id))}" data-outcome="${h(c.outcome)}">`;
+  html += `<summary>${h(c.id)} ${outcomeBadge(c.outcome)} ${h(c.title)}</summary>`;
+  html += '<dl class="facts">';
+  html += fact('requirement', h(c.requirement));
+  html += fact('source', h(c.source));
+  html += fact('level', `${h(c.level)}${c.level === 'must' ? ' (required)' : ' (recommended)'}`);
+  html += fact('outcome', `${outcomeBadge(c.outcome)} ${h(OUTCOME_MEANING[c.outcome])}`);
+  html += fact('duration', h(formatDuration(c.ms)));
+  html += fact(
+    'reason',
+    c.reason === null ? '<span class="note">none</span>' : `<pre>${h(c.reason)}</pre>`,
+  );
+  html += '</dl>';
+  html += evidence(c);
+  return `${html}</details>`;
+}
+
+function drillDowns(report: Report): string {
+  let html = '<section id="details" aria-labelledby="details-title">';
+  html += '<h2 id="details-title">Case details</h2>';
+  html +=
+    '<p>Each case: its requirement and where it comes from, what it expected and what it observed.</p>';
+  for (const c of report.cases) html += drillDown(c);
+  return `${html}</section>`;
+}
+
+function environment(report: Report): string {
+  const { run, environment: env } = report;
+  const selection = [
+    ...(run.selection.areas !== undefined ? [`areas ${run.selection.areas.join(', ')}`] : []),
+    ...(run.selection.include !== undefined ? [`cases ${run.selection.include.join(', ')}`] : []),
+    ...(run.selection.exclude !== undefined
+      ? [`excluding ${run.selection.exclude.join(', ')}`]
+      : []),
+  ];
+  let html = '<section id="environment" aria-labelledby="environment-title">';
+  html += '<h2 id="environment-title">Run and environment</h2>';
+  html += '<h3>The run</h3><dl class="facts">';
+  html += fact('command', `<code>${h(run.command)}</code>`);
+  html += fact('run id', h(run.id));
+  html += fact('selection', h(selection.length > 0 ? selection.join('; ') : 'the whole catalogue'));
+  html += fact('profile', h(run.profile));
+  html += fact('seed', run.seed === null ? 'none' : h(String(run.seed)));
+  html += fact('strict', run.strict ? 'yes: should-level failures fail the run' : 'no');
+  html += fact('target', h(run.target));
+  html += fact('relay', h(run.relay));
+  html += fact('started', h(run.startedAt));
+  html += fact('ended', h(run.endedAt));
+  html += fact('duration', h(formatDuration(run.durationMs)));
+  html += '</dl><h3>The machine</h3><dl class="facts">';
+  html += fact('relaycheck', h(env.relaycheck));
+  html += fact('Node.js', h(env.node));
+  html += fact('platform', h(`${env.platform} ${env.arch}`));
+  html += fact('CPUs', h(`${env.cpus.count} x ${env.cpus.model}`));
+  html += fact('memory', h(`${env.memoryMiB} MiB`));
+  if (env.hostname !== undefined) html += fact('host', h(env.hostname));
+  html += '</dl>';
+  return `${html}</section>`;
+}
+
+/** The report as one self-contained HTML page. */
+export function renderHtml(report: Report): string {
+  const byId = new Map(report.cases.map((c) => [c.id, c]));
+  const title = `relaycheck: ${report.verdict.ready ? 'ready for go-live' : 'not ready for go-live'} (${report.run.id})`;
+  return [
+    '<!DOCTYPE html>',
+    '<html lang="en">',
+    '<head>',
+    '<meta charset="utf-8">',
+    `<meta http-equiv="Content-Security-Policy" content="${CONTENT_SECURITY_POLICY}">`,
+    '<meta name="viewport" content="width=device-width, initial-scale=1">',
+    '<meta name="referrer" content="no-referrer">',
+    '<link rel="icon" href="data:,">',
+    `<title>${h(title)}</title>`,
+    `<style>${STYLE}</style>`,
+    '</head>',
+    '<body>',
+    '<header class="page">',
+    '<h1>relaycheck conformance report</h1>',
+    `<p>Run <code>${h(report.run.id)}</code>, started ${h(report.run.startedAt)}, against the ${h(report.run.target)} with the ${h(report.run.relay)} relay.</p>`,
+    '<nav aria-label="Contents"><ul><li><a href="#verdict">Verdict</a></li><li><a href="#matrix">Outcomes by area</a></li><li><a href="#charts">Charts</a></li><li><a href="#cases">Cases</a></li><li><a href="#details">Case details</a></li><li><a href="#environment">Run and environment</a></li></ul></nav>',
+    '</header>',
+    '<main>',
+    banner(report, byId),
+    matrix(report),
+    charts(report),
+    caseTable(report),
+    drillDowns(report),
+    environment(report),
+    '</main>',
+    `<footer>Rendered from report.json (${h(report.schema)} version ${report.version}). This page is self-contained: it loads nothing from anywhere.</footer>`,
+    `<script>${SCRIPT}</script>`,
+    '</body>',
+    '</html>',
+    '',
+  ].join('\n');
+}

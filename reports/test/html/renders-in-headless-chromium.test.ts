@@ -1,0 +1,146 @@
+// index.html in a real browser: Debian's chromium driven by playwright-core, headless, with a
+// fresh profile. In: the recorded run written as a report folder in a temporary directory.
+// Out: checks that the page loads from file:// with no console or page error and no request
+// but its own file, that the banner, matrix and charts show, that a failed case's link opens
+// its drill-down and that the filter hides rows; screenshot.png is written beside the report
+// (kept, with its path printed, when RELAYCHECK_KEEP_HTML_CHECK=1).
+import { existsSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import t from 'tap';
+import { chromium, type BrowserContext } from 'playwright-core';
+import { buildReport, writeReport } from '../../src';
+import { recordedRun } from './fixture';
+
+const CHROMIUM = '/usr/bin/chromium';
+const SKIP_REASON = "needs Debian's chromium (apt-get install chromium): .ci/run installs it";
+/** Bounds on the browser's start and on each page step (a hang fails, it never passes). */
+const LAUNCH_MS = 15_000;
+const STEP_MS = 5_000;
+
+void t.test(
+  'the report page works in headless Chromium, offline and without errors',
+  { skip: existsSync(CHROMIUM) ? false : SKIP_REASON },
+  async (t) => {
+    const keep = process.env.RELAYCHECK_KEEP_HTML_CHECK === '1';
+    const root = realpathSync(mkdtempSync(join(tmpdir(), 'relaycheck-html-')));
+    const outDir = join(root, 'report');
+    const profile = join(root, 'chromium-profile');
+    const browser: { context?: BrowserContext } = {};
+    t.teardown(async () => {
+      await browser.context?.close();
+      if (keep) rmSync(profile, { recursive: true, force: true });
+      else rmSync(root, { recursive: true, force: true });
+    });
+
+    const report = buildReport(recordedRun());
+    const paths = writeReport(outDir, report);
+    const pageUrl = pathToFileURL(paths.indexHtml).href;
+
+    const context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+      timeout: LAUNCH_MS,
+      viewport: { width: 1280, height: 2200 },
+    });
+    browser.context = context;
+    context.setDefaultTimeout(STEP_MS);
+    const page = context.pages()[0] ?? (await context.newPage());
+    const consoleErrors: string[] = [];
+    const pageErrors: string[] = [];
+    const requests: string[] = [];
+    // on the context: every page of it, the one without script too
+    context.on('console', (m) => {
+      if (m.type() === 'error') consoleErrors.push(m.text());
+    });
+    context.on('weberror', (e) => pageErrors.push(e.error().message));
+    context.on('request', (r) => requests.push(r.url()));
+
+    await page.goto(pageUrl, { waitUntil: 'load', timeout: STEP_MS });
+
+    // the page as a new reader sees it
+    const banner = page.locator('#verdict');
+    t.ok(await banner.isVisible(), 'the verdict banner is visible');
+    t.match(await banner.innerText(), /Not ready for go-live/);
+    const matrix = page.locator('#matrix table');
+    t.ok(await matrix.isVisible(), 'the area x outcome matrix is visible');
+    t.equal(await matrix.locator('tbody tr').count(), report.areas.length + 1, 'a row per area');
+    t.equal(await page.locator('figure svg').count(), 2, 'two charts');
+    t.ok(await page.locator('#chart-outcomes svg').isVisible(), 'the outcomes chart shows');
+    t.ok(await page.locator('#chart-durations svg').isVisible(), 'the durations chart shows');
+    t.ok(await page.locator('#case-filter').isVisible(), 'the script showed the filter form');
+    const screenshot = join(outDir, 'screenshot.png');
+    await page.screenshot({ path: screenshot, timeout: STEP_MS });
+    t.ok(existsSync(screenshot), 'screenshot.png is written beside the report');
+    t.comment(
+      `screenshot: ${screenshot}${keep ? '' : ' (removed at teardown; RELAYCHECK_KEEP_HTML_CHECK=1 keeps it)'}`,
+    );
+
+    // a failed must case: its banner link opens its drill-down
+    const failed = 'PORT-003';
+    t.ok(report.verdict.failedMust.includes(failed), 'the recorded run has PORT-003 failed');
+    const drill = page.locator(`#case-${failed}`);
+    const requirement = drill.locator('dl.facts');
+    t.notOk(await requirement.isVisible(), 'the drill-down starts closed');
+    await page.locator(`#verdict a[href="#case-${failed}"]`).click();
+    await drill.locator('dl.facts').waitFor({ state: 'visible' });
+    t.ok(await drill.evaluate((d) => (d as unknown as { open: boolean }).open), 'it is open');
+    const failedCase = report.cases.find((c) => c.id === failed);
+    t.ok(
+      failedCase !== undefined && (await requirement.innerText()).includes(failedCase.requirement),
+      'its requirement shows',
+    );
+    t.match(await drill.innerText(), /found: 0 messages completed/, 'observed is shown');
+    t.ok(page.url().endsWith(`#case-${failed}`), 'the address names the case');
+
+    // the text filter hides rows that do not match
+    const rows = page.locator('#case-table tbody tr');
+    t.equal(await rows.count(), report.cases.length);
+    const query = 'port-00';
+    const matching = report.cases.filter((c) => `${c.id} ${c.title}`.toLowerCase().includes(query));
+    t.ok(matching.length > 0 && matching.length < report.cases.length, 'the query is selective');
+    await page.locator('#filter-text').fill(query);
+    t.equal(await page.locator('#case-table tbody tr:visible').count(), matching.length);
+    t.ok(await page.locator('#row-PORT-003').isVisible(), 'a matching row stays');
+    t.notOk(await page.locator('#row-HS-001').isVisible(), 'another row is hidden');
+    t.match(
+      await page.locator('#filter-status').innerText(),
+      `${matching.length} of ${report.cases.length} cases shown`,
+    );
+
+    // a matrix cell filters the table to its area and outcome
+    await page.locator('#matrix tr[data-area="ip"] a[data-filter-outcome="skip"]').click();
+    const ipSkips = report.cases.filter((c) => c.area === 'ip' && c.outcome === 'skip');
+    t.equal(await page.locator('#case-table tbody tr:visible').count(), ipSkips.length);
+    t.ok(await page.locator('#row-IP-004').isVisible(), 'the skipped IP case is listed');
+
+    // without script (the CDP switch, on a second page): every row shows, the form does not
+    const plain = await context.newPage();
+    const cdp = await context.newCDPSession(plain);
+    await cdp.send('Emulation.setScriptExecutionDisabled', { value: true });
+    await plain.goto(pageUrl, { waitUntil: 'load', timeout: STEP_MS });
+    t.equal(
+      await plain.locator('#case-table tbody tr:visible').count(),
+      report.cases.length,
+      'without script every row shows',
+    );
+    t.notOk(await plain.locator('#case-filter').isVisible(), 'and the filter form is hidden');
+    t.ok(await plain.locator('#chart-outcomes svg').isVisible(), 'the charts need no script');
+    t.match(await plain.locator('#filter-status').innerText(), `All ${report.cases.length} cases`);
+
+    t.same(pageErrors, [], 'no page error');
+    t.same(consoleErrors, [], 'no console error (a CSP violation would be one)');
+    t.same(requests, [pageUrl, pageUrl], 'each page requested nothing but itself');
+  },
+);
