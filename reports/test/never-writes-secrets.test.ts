@@ -2,7 +2,6 @@
 // placed in reasons, failed assertions, diagnostics and the command line as test output and
 // connection strings carry them. Out: checks that no written file holds them in any encoding,
 // that the text around them survives, and that redact() leaves ordinary evidence alone.
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,21 +10,7 @@ import t from 'tap';
 import { createSasToken } from '../../relay/src/protocol/sas';
 import { buildReport, redact, writeReport } from '../src';
 import { checkProperty } from '../../suites/lib/property';
-import { input, mkCase, pass } from './lib/fixture';
-
-function secrets(): { key: string; urlKey: string; token: string; sig: string } {
-  const key = randomBytes(32).toString('base64');
-  const urlKey = randomBytes(32).toString('base64url');
-  const token = createSasToken({
-    resource: 'sb://council-42.servicebus.windows.net/relay-inbound',
-    keyName: 'RootManageSharedAccessKey',
-    key,
-    ttlSeconds: 3600,
-  });
-  const sig = decodeURIComponent(/sig=([^&]+)/.exec(token)?.[1] ?? '');
-  if (sig === '') throw new Error('the token has no sig');
-  return { key, urlKey, token, sig };
-}
+import { input, mkCase, pass, secrets } from './lib/fixture';
 
 void t.test('keys and tokens in test output appear in no written report file', (t) => {
   const s = secrets();

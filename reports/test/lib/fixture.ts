@@ -1,5 +1,7 @@
 // Run data for the report tests, with no IO. In: nothing. Out: catalogue-shaped cases, an
 // environment, and builders of report input for a handful of typical runs.
+import { randomBytes } from 'node:crypto';
+import { createSasToken } from '../../../relay/src/protocol/sas';
 import type { Area, Case, Level } from '../../../suites/catalogue';
 import type { BuildReportInput, ReportCaseInput, ReportEnvironment } from '../../src';
 
@@ -80,4 +82,19 @@ export function mixedRun(extra: Partial<BuildReportInput> = {}): BuildReportInpu
     ],
     extra,
   );
+}
+
+/** Secrets made at run time as test output carries them: a key, a base64url key, a SAS token. */
+export function secrets(): { key: string; urlKey: string; token: string; sig: string } {
+  const key = randomBytes(32).toString('base64');
+  const urlKey = randomBytes(32).toString('base64url');
+  const token = createSasToken({
+    resource: 'sb://council-42.servicebus.windows.net/relay-inbound',
+    keyName: 'RootManageSharedAccessKey',
+    key,
+    ttlSeconds: 3600,
+  });
+  const sig = decodeURIComponent(/sig=([^&]+)/.exec(token)?.[1] ?? '');
+  if (sig === '') throw new Error('the token has no sig');
+  return { key, urlKey, token, sig };
 }
