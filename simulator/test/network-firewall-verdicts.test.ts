@@ -2,7 +2,7 @@
 // reject is a real ECONNREFUSED, drop is silence until the client's own timeout, rules change
 // at run time on the same loopback ports, and every dial is an event naming its rule.
 import diagnostics from 'node:diagnostics_channel';
-import type { Socket } from 'node:net';
+import { createServer, type Socket } from 'node:net';
 import t from 'tap';
 import { startNetworkModel, type RulesetInput } from '../src/network';
 import { dial, readBytes, readToClose, startTestServer } from '../src/network/testing';
@@ -190,3 +190,32 @@ void t.test(
     for (const h of held) h.socket?.destroy();
   },
 );
+
+void t.test('a port taken while refusing is replaced by a new one in the map', async (t) => {
+  const { endpoint, model } = await setup(t, { defaultPolicy: 'accept', rules: [] });
+  const before = endpoint(5671).dial.port;
+  await model.firewall.set({
+    defaultPolicy: 'reject',
+    rules: [{ verdict: 'accept', destination: 'any', ports: 443 }],
+  });
+  // Another process's listener takes the released port while the endpoint refuses.
+  const squatter = createServer();
+  await new Promise<void>((resolve) => squatter.listen(before, '127.0.0.1', resolve));
+  t.teardown(
+    () =>
+      new Promise<void>((resolve) =>
+        squatter.close(() => {
+          resolve();
+        }),
+      ),
+  );
+  await model.firewall.set({ defaultPolicy: 'accept', rules: [] });
+  const after = endpoint(5671);
+  t.equal(after.state, 'listening', 'the endpoint serves again');
+  t.not(after.dial.port, before, 'on a new loopback port');
+  t.same(model.relayConfig().endpoints.find((x) => x.port === 5671)?.dial.port, after.dial.port);
+  const r = await dial(after.dial.port);
+  if (r.socket === undefined) throw new Error(`dial failed: ${r.error}`);
+  t.equal(await roundTrip(r.socket, 'moved'), 'moved');
+  r.socket.destroy();
+});

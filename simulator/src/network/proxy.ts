@@ -125,14 +125,26 @@ export class EndpointProxy {
     const server = createServer({ allowHalfOpen: true, pauseOnConnect: true }, (socket) => {
       this.#accept(socket);
     });
-    try {
-      await new Promise<void>((resolve, reject) => {
+    const bind = (port: number): Promise<void> =>
+      new Promise<void>((resolve, reject) => {
         server.once('error', reject);
-        server.listen({ host: this.spec.listenHost, port: this.#port ?? 0 }, () => {
+        server.listen({ host: this.spec.listenHost, port }, () => {
           server.off('error', reject);
           resolve();
         });
       });
+    try {
+      try {
+        await bind(this.#port ?? 0);
+      } catch (e) {
+        // While refusing, the port was free for anyone (another process's listener on port 0
+        // may have taken it): listen on a new free port instead. The network map is rewritten
+        // after every change, so a relay dials the new port from its next dial on.
+        if (this.#port === undefined || (e as NodeJS.ErrnoException).code !== 'EADDRINUSE') {
+          throw e;
+        }
+        await bind(0);
+      }
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code ?? 'error';
       this.#env.events.emit('sim:net:endpoint', {
