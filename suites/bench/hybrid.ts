@@ -10,7 +10,7 @@
 // This file is also the children's entry: RELAYCHECK_HYBRID_ROLE=sim|relay|hyco.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
@@ -26,6 +26,7 @@ import {
 } from '../../relay/src/transports';
 import { startHybridSimulator } from '../../simulator/src/cloud/hybrid';
 import { SeededSource, seededSha256, sha256Hex } from '../hybrid/lib/bytes';
+import { median, resetPeak, statusKiB } from './measure';
 
 export interface HybridBenchOptions {
   /** Interleaved autocannon rounds per listener (the median is reported). */
@@ -293,27 +294,6 @@ function cpuMicros(pid: number): number {
 
 /** USER_HZ: 100 on every Linux this runs on (getconf CLK_TCK). */
 const CLOCK_TICKS = 100;
-
-function statusKiB(pid: number, field: 'VmRSS' | 'VmHWM'): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN);
-}
-
-/** Resets the peak RSS (VmHWM) of `pid` (Linux: clear_refs 5); false when not allowed. */
-function resetPeak(pid: number): boolean {
-  try {
-    writeFileSync(`/proc/${pid}/clear_refs`, '5');
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const median = (xs: readonly number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? (s[mid] ?? NaN) : ((s[mid - 1] ?? NaN) + (s[mid] ?? NaN)) / 2;
-};
 
 function token(key: string, path: string): string {
   return createSasToken({ resource: `http://${HOST}/${path}`, keyName: KEY_NAME, key });

@@ -1,5 +1,6 @@
 // Small measuring tools for benchmarks (never for tests). In: a function to time. Out:
 // rates from interleaved rounds, reported as medians.
+import { readFileSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 
 /** Runs `fn` repeatedly for at least `ms` and returns the calls per second. */
@@ -42,4 +43,20 @@ export function interleaved(
   const out: Record<string, number> = {};
   for (const [name, list] of Object.entries(rates)) out[name] = median(list);
   return out;
+}
+
+/** A memory figure of process `pid` in KiB, from /proc/<pid>/status (Linux). */
+export function statusKiB(pid: number, field: 'VmRSS' | 'VmHWM'): number {
+  const status = readFileSync(`/proc/${String(pid)}/status`, 'utf8');
+  return Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN);
+}
+
+/** Resets the peak RSS (VmHWM) of `pid` (Linux: clear_refs 5); false when not allowed. */
+export function resetPeak(pid: number): boolean {
+  try {
+    writeFileSync(`/proc/${String(pid)}/clear_refs`, '5');
+    return true;
+  } catch {
+    return false;
+  }
 }

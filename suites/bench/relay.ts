@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseWorldConfig, startWorld } from '../../simulator/src/world';
-import { median } from './measure';
+import { median, resetPeak, statusKiB } from './measure';
 
 const BIN = join(__dirname, '..', '..', 'bin', 'relaycheck.js');
 const MIB = 1024 * 1024;
@@ -35,21 +35,6 @@ export interface RelayBenchResult {
   readonly mbPerSecond: number;
   readonly whole: boolean;
   readonly compiled: boolean;
-}
-
-function statusKiB(pid: number, field: 'VmRSS' | 'VmHWM'): number {
-  const status = readFileSync(`/proc/${String(pid)}/status`, 'utf8');
-  return Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN);
-}
-
-/** Resets the peak RSS (VmHWM) of `pid` (Linux: clear_refs 5); false when not allowed. */
-function resetPeak(pid: number): boolean {
-  try {
-    writeFileSync(`/proc/${String(pid)}/clear_refs`, '5');
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 async function freePort(): Promise<number> {
