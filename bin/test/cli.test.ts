@@ -1,22 +1,9 @@
 // The relaycheck command line, in process. In: argv. Out: exit codes and printed text.
 import t from 'tap';
 import type { Command } from 'commander';
-import { buildProgram, main, type Io } from '../src/main';
+import { buildProgram, main } from '../src/main';
 import { CATALOGUE } from '../../suites/catalogue';
-
-function capture(): Io & { stdout: string; stderr: string } {
-  const io = {
-    stdout: '',
-    stderr: '',
-    out(text: string) {
-      io.stdout += text;
-    },
-    err(text: string) {
-      io.stderr += text;
-    },
-  };
-  return io;
-}
+import { capture } from './lib/capture';
 
 async function cli(...args: string[]) {
   const io = capture();

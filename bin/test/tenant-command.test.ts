@@ -9,7 +9,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import t from 'tap';
-import { main, type Io } from '../src/main';
+import { main } from '../src/main';
+import { capture } from './lib/capture';
 
 interface Received {
   readonly method: string;
@@ -18,20 +19,6 @@ interface Received {
 }
 
 type Script = (r: Received) => { status: number; json: unknown };
-
-function capture(): Io & { stdout: string; stderr: string } {
-  const io = {
-    stdout: '',
-    stderr: '',
-    out(text: string) {
-      io.stdout += text;
-    },
-    err(text: string) {
-      io.stderr += text;
-    },
-  };
-  return io;
-}
 
 /** A fake control API: records each request and answers what `script` says. */
 async function fakeControl(t: tap.Test, script: Script) {
