@@ -25,6 +25,7 @@ import { RELAY_EGRESS_ERRORS } from '../../relay/src/connectivity/errors';
 import { RELAY_SESSION_ERRORS, RELAY_WORK_ERRORS } from '../../relay/src/messaging/errors';
 import { SIM_TENANT_ERRORS } from '../../simulator/src/cloud/tenant/errors';
 import { REPORT_ERRORS } from '../../reports/src/errors';
+import { RUN_ERRORS } from '../../suites/runner/errors';
 
 export const ERROR_FAMILIES: readonly ErrorFamily<string>[] = [
   HANDSHAKE_ERRORS,
@@ -51,4 +52,5 @@ export const ERROR_FAMILIES: readonly ErrorFamily<string>[] = [
   SIM_NET_ERRORS,
   SIM_WORLD_ERRORS,
   REPORT_ERRORS,
+  RUN_ERRORS,
 ];

@@ -12,6 +12,7 @@ import { registerBench } from './commands/bench';
 import { registerSim } from './commands/sim';
 import { registerRelay } from './commands/relay';
 import { registerTenant } from './commands/tenant';
+import { isInteractive } from './commands/run-progress';
 
 /** Where a sub-command leaves its exit code. */
 export interface ExitBox {
@@ -22,11 +23,17 @@ export interface ExitBox {
 export interface Io {
   out(text: string): void;
   err(text: string): void;
+  /** Whether stderr may show a live display (a terminal, not CI); absent: it may not. */
+  terminal?(): { readonly tty: boolean; readonly columns?: number };
 }
 
 export const processIo: Io = {
   out: (text) => process.stdout.write(text),
   err: (text) => process.stderr.write(text),
+  terminal: () => ({
+    tty: isInteractive(process.stderr, process.env),
+    columns: process.stderr.columns,
+  }),
 };
 
 /** Builds the program. Each sub-command registers itself with its options and examples. */

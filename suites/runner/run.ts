@@ -4,7 +4,16 @@
 // <out>/tap.log. IO edge: spawns tap on the test files that declare the selected cases.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  accessSync,
+  constants as fsConstants,
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { Case, Profile } from '../catalogue';
 import {
@@ -16,6 +25,8 @@ import {
   type ReportPaths,
 } from '../../reports/src';
 import type { Selection } from './select';
+import { RunError } from './errors';
+import { ProgressTally, tailResults, type RunProgress } from './progress';
 import type { CaseResult } from '../lib/case';
 import { REPO_ROOT, scanDeclarations } from '../lib/scan';
 
@@ -57,6 +68,8 @@ export interface RunOptions {
   readonly command?: string;
   /** The machine facts for the report (default: this process's, see collectEnvironment). */
   readonly environment?: ReportEnvironment;
+  /** Called as cases start and end (and on a display refresh), for a live progress display. */
+  readonly onProgress?: (progress: RunProgress) => void;
 }
 
 const TAP_BIN = join(REPO_ROOT, 'node_modules', 'tap', 'dist', 'esm', 'run.mjs');
@@ -74,6 +87,14 @@ export function childEnv(env: NodeJS.ProcessEnv, extra: Record<string, string>):
 
 function spawnTap(files: readonly string[], env: NodeJS.ProcessEnv, log: string): Promise<number> {
   return new Promise((resolve, reject) => {
+    if (!existsSync(TAP_BIN)) {
+      reject(
+        new RunError('RUN_E_TOOLING', `the tap runner is not installed (${TAP_BIN}): run npm ci`, {
+          path: TAP_BIN,
+        }),
+      );
+      return;
+    }
     const out = createWriteStream(log);
     const child = spawn(
       process.execPath,
@@ -102,8 +123,9 @@ export function readResults(file: string): Map<string, CaseResult> {
   for (const line of readFileSync(file, 'utf8').split('\n')) {
     if (line.trim() === '') continue;
     try {
-      const r = JSON.parse(line) as CaseResult;
-      if (typeof r.id === 'string') byId.set(r.id, r);
+      const r = JSON.parse(line) as CaseResult & { event?: unknown };
+      // A case's start record (for the live progress) is not its result.
+      if (typeof r.id === 'string' && r.event === undefined) byId.set(r.id, r);
     } catch {
       // a torn line: its case stays unreported
     }
@@ -142,10 +164,65 @@ export function runId(startedAt: Date): string {
   return `${stamp}-${randomBytes(3).toString('hex')}`;
 }
 
-/** Runs the given cases through tap and summarises them. */
+/** Creates the output folder and checks it takes files; RUN_E_OUT_DIR otherwise. */
+function prepareOutDir(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+    accessSync(dir, fsConstants.W_OK);
+  } catch (e) {
+    const errno = (e as NodeJS.ErrnoException).code ?? 'EIO';
+    throw new RunError('RUN_E_OUT_DIR', `cannot write the output folder ${dir} (${errno})`, {
+      path: dir,
+      errno,
+    });
+  }
+}
+
+/** Opens and closes a listener on 127.0.0.1:0; RUN_E_LOOPBACK when that is impossible. */
+export function checkLoopback(host = '127.0.0.1'): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', (e: NodeJS.ErrnoException) => {
+      reject(
+        new RunError('RUN_E_LOOPBACK', `cannot listen on ${host} (${e.code ?? e.message})`, {
+          errno: e.code ?? 'EIO',
+        }),
+      );
+    });
+    server.listen({ host, port: 0 }, () => {
+      server.close(() => {
+        resolve();
+      });
+    });
+  });
+}
+
+/**
+ * What a reader of tap's log needs to see why nothing ran: the first error line (a thrown
+ * Error's message) and the last `lines` lines; '' when the log cannot be read.
+ */
+export function logExcerpt(file: string, lines = 12): string {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8').trimEnd();
+  } catch {
+    return '';
+  }
+  const all = text.split('\n');
+  const first = all.find((l) => /\b(?:[A-Z]\w*)?Error\b: /.test(l))?.trim();
+  const last = all.slice(-lines).join('\n');
+  return first === undefined || last.includes(first) ? last : `${first}\n...\n${last}`;
+}
+
+/**
+ * Runs the given cases through tap and summarises them. Throws a RunError when the
+ * environment cannot be set up (the output folder, tap, loopback), or when tap ends without
+ * any selected case reporting.
+ */
 export async function runCases(options: RunOptions): Promise<RunSummary> {
   const startedAt = new Date();
-  mkdirSync(options.outDir, { recursive: true });
+  prepareOutDir(options.outDir);
+  await checkLoopback();
   const ids = new Set(options.cases.map((c) => c.id));
   const files = [
     ...new Set(
@@ -156,18 +233,42 @@ export async function runCases(options: RunOptions): Promise<RunSummary> {
   ];
   const resultsFile = join(options.outDir, 'results.jsonl');
   writeFileSync(resultsFile, '');
+  const tally = new ProgressTally(options.cases, startedAt.getTime());
+  const onProgress = options.onProgress;
+  const tail =
+    onProgress === undefined
+      ? undefined
+      : tailResults(
+          resultsFile,
+          (r) => {
+            if (tally.apply(r)) onProgress(tally.snapshot(Date.now()));
+          },
+          () => {
+            onProgress(tally.snapshot(Date.now()));
+          },
+        );
+  const tapLog = join(options.outDir, 'tap.log');
+  let tapCode = 0;
   if (files.length > 0) {
-    await spawnTap(
+    tapCode = await spawnTap(
       files,
       childEnv(process.env, {
         RELAYCHECK_RESULTS: resultsFile,
         RELAYCHECK_ONLY: [...ids].join(','),
         ...(options.seed !== undefined ? { FC_SEED: String(options.seed) } : {}),
       }),
-      join(options.outDir, 'tap.log'),
+      tapLog,
+    ).finally(() => tail?.stop());
+  }
+  tail?.stop();
+  const recorded = readResults(resultsFile);
+  if (files.length > 0 && tapCode !== 0 && options.cases.every((c) => !recorded.has(c.id))) {
+    throw new RunError(
+      'RUN_E_NOTHING_RAN',
+      `tap exited with code ${tapCode} before any selected case reported (see ${tapLog})`,
+      { path: tapLog, tail: logExcerpt(tapLog) },
     );
   }
-  const recorded = readResults(resultsFile);
   const outcomes = options.cases.map((c) => toOutcome(c, recorded.get(c.id)));
   const counts: Record<Outcome, number> = { pass: 0, 'non-strict': 0, fail: 0, skip: 0 };
   for (const o of outcomes) counts[o.outcome] += 1;

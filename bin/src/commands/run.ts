@@ -1,7 +1,8 @@
 // `relaycheck run` (and `npm start`): the conformance run. In: case filters, a seed and an
-// output folder. Out: a table of cases (id, title, outcome, ms), a count line, the verdict,
-// the run's report in <out>/ (report.json, summary.md, junit.xml, index.html), and exit
-// code 1 when a must-level case fails.
+// output folder. Out: live progress on stderr, a table of cases (id, title, outcome, ms), a
+// count line, the verdict, the run's report in <out>/ (report.json, summary.md, junit.xml,
+// index.html); exit code 1 when a must-level case fails, 3 when the environment could not be
+// set up (RUN_E_*).
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { AREAS, CATALOGUE, type Area, type Profile } from '../../../suites/catalogue';
@@ -9,6 +10,8 @@ import { PROFILES } from '../../../suites/catalogue/types';
 import { REPO_ROOT } from '../../../suites/lib/scan';
 import { runCases, type RunSummary } from '../../../suites/runner/run';
 import { selectCases } from '../../../suites/runner/select';
+import { RunError } from '../../../suites/runner/errors';
+import { progressDisplay } from './run-progress';
 import type { ExitBox, Io } from '../main';
 import { csv, integer, listOf, oneOf } from '../parse';
 import { clip, table } from '../table';
@@ -88,7 +91,9 @@ export function registerRun(program: Command, io: Io, exit: ExitBox): void {
     .option('--list', 'list the cases that would run, and run nothing')
     .addHelpText(
       'after',
-      '\nExit code: 0 when every must-level case passes, 1 otherwise, 2 for a bad command line.\n' +
+      '\nExit code: 0 when every must-level case passes, 1 when one fails, 2 for a bad command\n' +
+        'line, 3 when the environment could not be set up (the reason is printed).\n' +
+        'Progress goes to stderr: a live line on a terminal, one line per case otherwise.\n' +
         '\nExamples:\n  $ relaycheck run\n  $ relaycheck run --area hs,sas --seed 42\n' +
         "  $ relaycheck run --case 'IP-*' --exclude IP-004 --out /tmp/ip-run\n",
     )
@@ -116,15 +121,39 @@ export function registerRun(program: Command, io: Io, exit: ExitBox): void {
         exit.code = 2;
         return;
       }
-      const summary = await runCases({
-        cases,
-        outDir: opts.out ?? defaultOutDir(new Date()),
-        ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
-        strict: opts.strict === true,
-        profile: opts.profile,
-        selection,
-        command: commandLine(opts),
-      });
+      const display = progressDisplay(
+        (text) => {
+          io.err(text);
+        },
+        io.terminal?.() ?? { tty: false },
+      );
+      let summary: RunSummary;
+      try {
+        summary = await runCases({
+          cases,
+          outDir: opts.out ?? defaultOutDir(new Date()),
+          ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
+          strict: opts.strict === true,
+          profile: opts.profile,
+          selection,
+          command: commandLine(opts),
+          onProgress: (p) => {
+            display.update(p);
+          },
+        });
+      } catch (e) {
+        display.end();
+        if (!(e instanceof RunError)) throw e;
+        const tail =
+          typeof e.details.tail === 'string' && e.details.tail !== '' ? e.details.tail : '';
+        io.err(
+          `relaycheck: the environment could not be set up: ${e.code}: ${e.message}\n` +
+            (tail === '' ? '' : `${tail.replace(/^/gm, '  | ')}\n`),
+        );
+        exit.code = 3;
+        return;
+      }
+      display.end();
       if (opts.json === true) {
         io.out(
           JSON.stringify(
