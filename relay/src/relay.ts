@@ -349,7 +349,9 @@ export async function startRelay(config: RelayConfig, deps: RelayDeps = {}): Pro
     if (handshake.state === 'idle') handshake.start();
     else void handshake.rehandshake().catch(() => undefined);
     work?.start();
-    if (work !== undefined && previous !== 'probing' && previous !== 'none') {
+    // A receiver left from before (also from before a spell in mode none: the session may have
+    // stayed live through it) belongs to the closed client: rebuild it on the new one.
+    if (work !== undefined && previous !== 'probing') {
       await work.restart().catch(() => undefined);
     }
     return true;

@@ -58,6 +58,8 @@ export class FrameGuard {
   #saslPhase = false;
   #stopped = false;
   #ended = false;
+  /** rhea has been told the socket ended (once). */
+  #told = false;
   #graceTimer: NodeJS.Timeout | undefined;
   /** Bytes that passed to rhea. */
   bytesIn = 0;
@@ -77,14 +79,22 @@ export class FrameGuard {
       this.#handlers.get('error')?.(e);
     });
     stream.on('end', () => {
-      this.#handlers.get('end')?.();
+      this.#tellEnd();
     });
     stream.on('close', () => {
       this.#clearGrace();
-      // A destroyed stream may never emit 'end'; rhea must still learn the socket is gone.
-      if (!this.#ended) this.#handlers.get('end')?.();
+      // A destroyed stream may never emit 'end'; rhea must still learn the socket is gone, also
+      // when the simulator ended or dropped it itself (else rhea's heartbeat timer lives on and
+      // keeps the process up).
+      this.#tellEnd();
       this.#ended = true;
     });
+  }
+
+  #tellEnd(): void {
+    if (this.#told) return;
+    this.#told = true;
+    this.#handlers.get('end')?.();
   }
 
   // -- what rhea calls ------------------------------------------------------------------
