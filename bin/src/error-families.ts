@@ -25,6 +25,7 @@ import { RELAY_EGRESS_ERRORS } from '../../relay/src/connectivity/errors';
 import { RELAY_SESSION_ERRORS, RELAY_WORK_ERRORS } from '../../relay/src/messaging/errors';
 import { SIM_TENANT_ERRORS } from '../../simulator/src/cloud/tenant/errors';
 import { REPORT_ERRORS } from '../../reports/src/errors';
+import { SUITE_EVIDENCE_ERRORS } from '../../suites/lib/evidence';
 import { RUN_ERRORS } from '../../suites/runner/errors';
 
 export const ERROR_FAMILIES: readonly ErrorFamily<string>[] = [
@@ -51,6 +52,7 @@ export const ERROR_FAMILIES: readonly ErrorFamily<string>[] = [
   SIM_BO_ERRORS,
   SIM_NET_ERRORS,
   SIM_WORLD_ERRORS,
+  SUITE_EVIDENCE_ERRORS,
   REPORT_ERRORS,
   RUN_ERRORS,
 ];

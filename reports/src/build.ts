@@ -1,13 +1,17 @@
 // Builds the report document from a finished run, pure. In: each case's catalogue entry and
-// outcome (with its recorded failures), the run's options and timestamps, environment facts.
-// Out: a frozen, validated Report (verdict, counts per outcome and area); test-output text is
-// redacted and bounded. Unusable input is a ReportError REPORT_E_INPUT.
+// outcome (with its recorded failures, assertions, event log slice and metrics), the run's
+// options and timestamps, environment facts. Out: a frozen, validated Report (verdict, counts
+// per outcome and area); test-output text is redacted and bounded, evidence clipped to the
+// schema's bounds (./evidence.ts). Unusable input is a ReportError REPORT_E_INPUT.
 import type { Area, Case } from '../../suites/catalogue';
 import { AREAS } from '../../suites/catalogue';
 import { ReportError } from './errors';
+import { evidenceOf } from './evidence';
 import { redact } from './redact';
 import {
   REPORT_PROFILES,
+  REPORT_RELAYS,
+  REPORT_TARGETS,
   REPORT_SCHEMA,
   REPORT_VERSION,
   countOutcomes,
@@ -18,8 +22,12 @@ import {
   type ReportAssertion,
   type ReportCase,
   type ReportEnvironment,
+  type ReportEvent,
+  type ReportMetric,
   type ReportOutcome,
+  type ReportRelay,
   type ReportSelection,
+  type ReportTarget,
   type ReportVerdict,
 } from './schema';
 import { RelaycheckError } from '../../relay/src/protocol/errors';
@@ -53,7 +61,13 @@ export interface ReportCaseInput {
   readonly reason?: string | undefined;
   /** The failed assertions the case's test recorded. */
   readonly failures?: readonly string[] | undefined;
+  /** Every assertion, with what it expected and observed (clipped, failed ones kept first). */
   readonly assertions?: readonly ReportAssertion[] | undefined;
+  /** The case's event log slice (thinned to the first and last halves when too long). */
+  readonly events?: readonly ReportEvent[] | undefined;
+  /** Events the test already left out of `events`. */
+  readonly eventsDropped?: number | undefined;
+  readonly metrics?: readonly ReportMetric[] | undefined;
 }
 
 export interface BuildReportInput {
@@ -65,6 +79,12 @@ export interface BuildReportInput {
   /** The run's hardware profile; anything else is reported as 'default'. */
   readonly profile?: string | undefined;
   readonly selection?: ReportSelection | undefined;
+  /** What the relay was pointed at (default 'simulator'). */
+  readonly target?: ReportTarget | undefined;
+  /** Which relay was tested (default 'reference'). */
+  readonly relay?: ReportRelay | undefined;
+  /** The path of the relay config an external relay was given (only with relay 'external'). */
+  readonly relayConfig?: string | undefined;
   /** The command line; redacted here. Default `relaycheck run`. */
   readonly command?: string | undefined;
   readonly environment: ReportEnvironment;
@@ -87,11 +107,6 @@ function failuresOf(lines: readonly string[]): string[] {
 function toCase(input: ReportCaseInput): ReportCase {
   const c = input.case;
   const outcome = input.outcome === 'fail' && c.level === 'should' ? 'non-strict' : input.outcome;
-  const assertions = input.assertions?.slice(0, MAX_FAILURES).map((a) => ({
-    name: bounded(a.name),
-    ok: a.ok,
-    ...(a.diag !== undefined ? { diag: bounded(a.diag) } : {}),
-  }));
   return {
     id: c.id,
     area: c.area,
@@ -104,7 +119,7 @@ function toCase(input: ReportCaseInput): ReportCase {
     reason: input.reason === undefined ? null : bounded(input.reason),
     evidence: {
       failures: failuresOf(input.failures ?? []),
-      ...(assertions !== undefined ? { assertions } : {}),
+      ...evidenceOf(input),
     },
   };
 }
@@ -189,6 +204,15 @@ function checkInput(input: BuildReportInput): void {
   if (!Number.isFinite(start) || !Number.isFinite(end)) bad('a run timestamp is not a valid date');
   if (end < start) bad('the run ends before it starts');
   if (input.id.trim() === '') bad('the run id is empty');
+  if (input.target !== undefined && !REPORT_TARGETS.includes(input.target)) {
+    bad(`the target ${JSON.stringify(input.target)} is not one of ${REPORT_TARGETS.join(', ')}`);
+  }
+  if (input.relay !== undefined && !REPORT_RELAYS.includes(input.relay)) {
+    bad(`the relay ${JSON.stringify(input.relay)} is not one of ${REPORT_RELAYS.join(', ')}`);
+  }
+  if (input.relayConfig !== undefined && input.relay !== 'external') {
+    bad('a relay config is given, but the relay is not external');
+  }
   const seen = new Set<string>();
   for (const o of input.outcomes) {
     if (seen.has(o.case.id)) bad(`case ${o.case.id} is given twice`);
@@ -214,8 +238,9 @@ export function buildReport(input: BuildReportInput): Report {
       seed: input.seed ?? null,
       strict,
       profile,
-      target: 'simulator',
-      relay: 'reference',
+      target: input.target ?? 'simulator',
+      relay: input.relay ?? 'reference',
+      ...(input.relayConfig !== undefined ? { relayConfig: bounded(input.relayConfig) } : {}),
       selection: selectionOf(input.selection),
       command: redact(input.command ?? 'relaycheck run'),
     },

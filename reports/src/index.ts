@@ -3,7 +3,10 @@
 export { REPORT_ERRORS, ReportError, type ReportErrorCode } from './errors';
 export { redact, REDACTED } from './redact';
 export {
+  EVIDENCE_LIMITS,
   REPORT_OUTCOMES,
+  REPORT_RELAYS,
+  REPORT_TARGETS,
   REPORT_SCHEMA,
   REPORT_VERSION,
   countOutcomes,
@@ -16,12 +19,19 @@ export {
   type ReportAssertion,
   type ReportCase,
   type ReportEnvironment,
+  type ReportEvent,
+  type ReportEvidence,
+  type ReportFieldValue,
+  type ReportMetric,
   type ReportOutcome,
   type ReportProfile,
+  type ReportRelay,
   type ReportRun,
   type ReportSelection,
+  type ReportTarget,
   type ReportVerdict,
 } from './schema';
+export { clipText, evidenceOf } from './evidence';
 export {
   AREA_TITLES,
   buildReport,

@@ -1,7 +1,7 @@
-// Renders a report as JUnit XML, the shape Azure DevOps, GitHub reporters and most CI
-// systems read. In: a Report. Out: XML 1.0 text: one <testsuite> per area, one <testcase> per
-// case; fail is a <failure>, skip a <skipped>; non-strict and info are not failures: they
-// carry an "outcome" property and their reason in <system-out>. Pure.
+// Renders a report as JUnit XML, the shape Azure DevOps, GitHub reporters and most CI systems
+// read. In: a Report. Out: XML 1.0: a <testsuite> per area, a <testcase> per case; fail is a
+// <failure> (reason, failed assertions with expected and observed, requirement), skip a
+// <skipped>; non-strict and info carry an "outcome" property and that text in <system-out>.
 import type { Report, ReportCase } from './schema';
 
 /** True for a code point XML 1.0 allows in a document (§2.2 Char). */
@@ -67,6 +67,18 @@ function evidenceText(c: ReportCase): string {
   if (c.reason !== null) lines.push(c.reason);
   if (c.evidence.failures.length > 0) {
     lines.push('failed assertions:', ...c.evidence.failures.map((f) => `  - ${f}`));
+  }
+  const failed = (c.evidence.assertions ?? []).filter((a) => !a.ok);
+  if (failed.length > 0) {
+    const indent = (text: string): string => text.replace(/\r?\n/g, '\n          ');
+    lines.push('expected and observed:');
+    for (const a of failed) {
+      lines.push(`  - ${a.name}`);
+      if (a.expected !== undefined) lines.push(`      expected: ${indent(a.expected)}`);
+      if (a.observed !== undefined) lines.push(`      observed: ${indent(a.observed)}`);
+      if (a.diag !== undefined) lines.push(`      diag: ${indent(a.diag)}`);
+      if (a.at !== undefined) lines.push(`      at: ${a.at}`);
+    }
   }
   lines.push(`requirement (${c.level}): ${c.requirement}`, `source: ${c.source}`);
   return lines.join('\n');

@@ -14,6 +14,45 @@ export type ReportOutcome = (typeof REPORT_OUTCOMES)[number];
 export const REPORT_PROFILES = ['default', 'min-spec'] as const;
 export type ReportProfile = (typeof REPORT_PROFILES)[number];
 
+/** What the relay was pointed at: the simulated Azure side, or a real Azure namespace. */
+export const REPORT_TARGETS = ['simulator', 'azure'] as const;
+export type ReportTarget = (typeof REPORT_TARGETS)[number];
+
+/** Which relay was tested: relaycheck's own, or one relaycheck did not write. */
+export const REPORT_RELAYS = ['reference', 'external'] as const;
+export type ReportRelay = (typeof REPORT_RELAYS)[number];
+
+/** The bounds of a case's evidence (docs/report.md, "evidence"); the builder clips to them. */
+export const EVIDENCE_LIMITS = Object.freeze({
+  /** Characters of an assertion's diag, expected and observed. */
+  assertionText: 2000,
+  /** Characters of an assertion's source location. */
+  at: 400,
+  /** Assertions kept per case (failed ones first; the rest counted in assertionsDropped). */
+  assertions: 500,
+  /** Characters of an event's text. */
+  eventText: 400,
+  /** Characters of an event's source (at least 2). */
+  source: 12,
+  /** Characters of an event's channel. */
+  channel: 100,
+  /** Events kept per case (the first and last halves; the rest counted in eventsDropped). */
+  events: 500,
+  /** Keys of an event's fields. */
+  fields: 16,
+  /** Characters of a field's name and of a string field value. */
+  fieldKey: 64,
+  fieldText: 400,
+  /** Metrics kept per case. */
+  metrics: 32,
+  /** Characters of a metric's name and unit. */
+  metricName: 200,
+  unit: 32,
+  /** Values of a `samples` metric, points of a `series` metric. */
+  samples: 5000,
+  points: 2000,
+});
+
 /** How many cases ended with each outcome, and all of them. */
 export type OutcomeCounts = Readonly<Record<ReportOutcome, number>> & { readonly total: number };
 
@@ -32,8 +71,10 @@ export interface ReportRun {
   readonly seed: number | null;
   readonly strict: boolean;
   readonly profile: ReportProfile;
-  readonly target: 'simulator';
-  readonly relay: 'reference';
+  readonly target: ReportTarget;
+  readonly relay: ReportRelay;
+  /** The path of the relay config an external relay was given (`--relay-config`). */
+  readonly relayConfig?: string;
   readonly selection: ReportSelection;
   /** The command line, secrets redacted. */
   readonly command: string;
@@ -67,15 +108,60 @@ export interface ReportArea {
 
 /** One assertion of a case, when the case records them. */
 export interface ReportAssertion {
+  /** The assertion's message, without the case's "<ID> <title> > " prefix. */
   readonly name: string;
   readonly ok: boolean;
+  /** Short extra text, e.g. an error message. */
   readonly diag?: string;
+  /** What the assertion wanted (tap's `wanted`/`expected`), compactly rendered. */
+  readonly expected?: string;
+  /** What it found (tap's `found`/`actual`). */
+  readonly observed?: string;
+  /** Where it is: `suites/port/falls-back.test.ts:88`. */
+  readonly at?: string;
 }
+
+/** A flat field value of an event. */
+export type ReportFieldValue = string | number | boolean | null;
+
+/** One line of a case's event log slice. */
+export interface ReportEvent {
+  /** Milliseconds since the case started (may be fractional). */
+  readonly atMs: number;
+  /** Who published it: 'net', 'sb', 'hc', 'bo', 'tenant', 'relay', 'sim', ... */
+  readonly source: string;
+  /** The diagnostics channel: 'sim:net:dial', 'relay:session', ... */
+  readonly channel: string;
+  /** A one-line summary, secrets removed. */
+  readonly text: string;
+  readonly fields?: Readonly<Record<string, ReportFieldValue>>;
+}
+
+/** Numbers a case measured: samples (e.g. latencies) or a series of [atMs, value] points. */
+export type ReportMetric =
+  | {
+      readonly name: string;
+      readonly unit: string;
+      readonly kind: 'samples';
+      readonly values: readonly number[];
+    }
+  | {
+      readonly name: string;
+      readonly unit: string;
+      readonly kind: 'series';
+      readonly points: readonly (readonly [number, number])[];
+    };
 
 export interface ReportEvidence {
   /** The names of the failed assertions, as the case recorded them. */
   readonly failures: readonly string[];
   readonly assertions?: readonly ReportAssertion[];
+  /** Assertions left out of `assertions` (passing ones first). */
+  readonly assertionsDropped?: number;
+  readonly events?: readonly ReportEvent[];
+  /** Events left out of `events`. */
+  readonly eventsDropped?: number;
+  readonly metrics?: readonly ReportMetric[];
 }
 
 export interface ReportCase {
@@ -110,6 +196,53 @@ const caseId = z.string().regex(/^[A-Z]{2,6}-\d{3}$/, 'a case id (AREA-NNN)');
 const areaId = z.string().regex(/^[a-z]{2,6}$/, 'an area id (2-6 lower-case letters)');
 const timestamp = z.iso.datetime({ offset: false });
 
+const L = EVIDENCE_LIMITS;
+const bounded = (max: number): z.ZodString => z.string().max(max);
+const finite = z.number(); // zod 4 refuses NaN and the infinities
+
+const assertionSchema = z.strictObject({
+  name: text,
+  ok: z.boolean(),
+  diag: bounded(L.assertionText).optional(),
+  expected: bounded(L.assertionText).optional(),
+  observed: bounded(L.assertionText).optional(),
+  at: bounded(L.at).optional(),
+});
+
+const eventSchema = z.strictObject({
+  atMs: ms,
+  source: z.string().min(2).max(L.source),
+  channel: z.string().min(1).max(L.channel),
+  text: bounded(L.eventText),
+  fields: z
+    .record(bounded(L.fieldKey), z.union([bounded(L.fieldText), finite, z.boolean(), z.null()]))
+    .refine((f) => Object.keys(f).length <= L.fields, `at most ${L.fields} fields`)
+    .optional(),
+});
+
+const metricName = { name: bounded(L.metricName), unit: bounded(L.unit) };
+const metricSchema = z.discriminatedUnion('kind', [
+  z.strictObject({
+    ...metricName,
+    kind: z.literal('samples'),
+    values: z.array(finite).max(L.samples),
+  }),
+  z.strictObject({
+    ...metricName,
+    kind: z.literal('series'),
+    points: z.array(z.tuple([finite, finite])).max(L.points),
+  }),
+]);
+
+const evidenceSchema = z.strictObject({
+  failures: z.array(text),
+  assertions: z.array(assertionSchema).max(L.assertions).optional(),
+  assertionsDropped: count.optional(),
+  events: z.array(eventSchema).max(L.events).optional(),
+  eventsDropped: count.optional(),
+  metrics: z.array(metricSchema).max(L.metrics).optional(),
+});
+
 const countsSchema = z.strictObject({
   pass: count,
   'non-strict': count,
@@ -129,12 +262,7 @@ const caseSchema = z.strictObject({
   outcome: z.enum(REPORT_OUTCOMES),
   ms,
   reason: text.nullable(),
-  evidence: z.strictObject({
-    failures: z.array(text),
-    assertions: z
-      .array(z.strictObject({ name: text, ok: z.boolean(), diag: text.optional() }))
-      .optional(),
-  }),
+  evidence: evidenceSchema,
 });
 
 const documentSchema = z.strictObject({
@@ -148,8 +276,9 @@ const documentSchema = z.strictObject({
     seed: z.number().int().nullable(),
     strict: z.boolean(),
     profile: z.enum(REPORT_PROFILES),
-    target: z.literal('simulator'),
-    relay: z.literal('reference'),
+    target: z.enum(REPORT_TARGETS),
+    relay: z.enum(REPORT_RELAYS),
+    relayConfig: nonEmpty.optional(),
     selection: z.strictObject({
       areas: z.array(areaId).optional(),
       include: z.array(nonEmpty).optional(),
@@ -250,6 +379,9 @@ function inconsistencies(r: z.infer<typeof documentSchema>): Problem[] {
   const ready = isReady(r.cases, r.run.strict);
   if (r.verdict.ready !== ready) {
     out.push({ path: ['verdict', 'ready'], message: `ready must be ${String(ready)}` });
+  }
+  if (r.run.relayConfig !== undefined && r.run.relay !== 'external') {
+    out.push({ path: ['run', 'relayConfig'], message: 'a relay config is for an external relay' });
   }
   if (of('fail', 'should').length > 0) {
     out.push({ path: ['cases'], message: 'a should-level case is non-strict, never fail' });

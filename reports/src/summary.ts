@@ -1,11 +1,15 @@
-// Renders a report as Markdown for a ticket, a pull request or a CI job summary. In: a
-// Report. Out: summary.md text: the verdict headline first, a table of areas by outcome, the
-// failed, non-strict and skipped cases with their reasons, then the run and the environment.
-// Text from test output is escaped so that pipes and newlines cannot break a table. Pure.
+// Renders a report as Markdown for a ticket, a pull request or a CI job summary. In: a Report.
+// Out: summary.md: the verdict headline, areas by outcome, the failed, non-strict and skipped
+// cases with reasons (and a line per failed assertion: expected, observed), the run and the
+// environment. Test-output text is escaped so pipes and newlines cannot break a table. Pure.
 import { REPORT_OUTCOMES, type OutcomeCounts, type Report, type ReportCase } from './schema';
 
 /** A reason in the summary keeps at most this many characters. */
 const MAX_CELL = 600;
+/** An expected or observed value in a failed-assertion line keeps at most this many. */
+const MAX_VALUE = 200;
+/** Failed assertions listed per case; the rest are counted. */
+const MAX_FAILED_LINES = 10;
 
 /** Characters that Markdown (GitHub flavoured) or the HTML inside it would interpret. */
 const MD_ESCAPES: Readonly<Record<string, string>> = {
@@ -39,8 +43,8 @@ export function mdText(text: string): string {
   return out;
 }
 
-function clip(text: string): string {
-  return text.length > MAX_CELL ? `${text.slice(0, MAX_CELL)}...` : text;
+function clip(text: string, max = MAX_CELL): string {
+  return text.length > max ? `${text.slice(0, max)}...` : text;
 }
 
 function row(cells: readonly string[]): string {
@@ -67,7 +71,33 @@ function caseSection(title: string, intro: string, cases: readonly ReportCase[])
   md += row(['case', 'level', 'title', 'reason']);
   md += row(['---', '---', '---', '---']);
   for (const c of cases) md += row([c.id, c.level, mdText(c.title), why(c)]);
-  return `${md}\n`;
+  md += '\n';
+  const lines = cases.flatMap(failedAssertionLines);
+  if (lines.length > 0) md += `Expected and observed, per failed assertion:\n\n${lines.join('')}\n`;
+  return md;
+}
+
+/** One list line per failed assertion of `c` with its expected and observed values, clipped. */
+function failedAssertionLines(c: ReportCase): string[] {
+  const failed = (c.evidence.assertions ?? []).filter((a) => !a.ok);
+  const lines = failed.slice(0, MAX_FAILED_LINES).map((a) => {
+    const parts = [
+      ...(a.expected !== undefined ? [`expected: ${mdText(clip(a.expected, MAX_VALUE))}`] : []),
+      ...(a.observed !== undefined ? [`observed: ${mdText(clip(a.observed, MAX_VALUE))}`] : []),
+      ...(a.expected === undefined && a.observed === undefined && a.diag !== undefined
+        ? [mdText(clip(a.diag, MAX_VALUE))]
+        : []),
+      ...(a.at !== undefined ? [`at ${mdText(clip(a.at, MAX_VALUE))}`] : []),
+    ];
+    const name = mdText(clip(a.name, MAX_VALUE));
+    return `- **${c.id}** ${name}${parts.length > 0 ? `: ${parts.join('; ')}` : ''}\n`;
+  });
+  if (failed.length > MAX_FAILED_LINES) {
+    lines.push(
+      `- **${c.id}** and ${failed.length - MAX_FAILED_LINES} more failed assertions (index.html has them)\n`,
+    );
+  }
+  return lines;
 }
 
 /** The report as Markdown. */
@@ -124,6 +154,7 @@ export function renderSummary(report: Report): string {
   md += row(['seed', run.seed === null ? 'none' : String(run.seed)]);
   md += row(['target', run.target]);
   md += row(['relay', run.relay]);
+  if (run.relayConfig !== undefined) md += row(['relay config', mdText(run.relayConfig)]);
   md += row(['started', run.startedAt]);
   md += row(['ended', run.endedAt]);
   md += '\n## Environment\n\n';

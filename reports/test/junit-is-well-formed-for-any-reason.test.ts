@@ -102,6 +102,45 @@ void t.test('a failed case carries a failure with its reason and failed assertio
   t.end();
 });
 
+void t.test('a failure carries what each failed assertion expected and observed', (t) => {
+  const report = buildReport(
+    input([
+      {
+        ...fail('PORT-003', 'must', 'relay never fell back to 443'),
+        assertions: [
+          { name: 'dials 5671 first', ok: true, expected: '5671', observed: '5671' },
+          {
+            name: 'relays a message',
+            ok: false,
+            expected: '1 message completed',
+            observed: '0 messages\ncompleted <none>',
+            at: 'suites/port/falls-back.test.ts:88',
+          },
+        ],
+      },
+      {
+        ...fail('SB-010', 'should', 'drain left a credit'),
+        assertions: [{ name: 'credit is 0', ok: false, expected: '0', observed: '3' }],
+      },
+    ]),
+  );
+  const doc = parseXml(renderJunit(report));
+  const failure = one(doc, 'failure');
+  t.match(
+    failure.text,
+    'expected and observed:\n  - relays a message\n      expected: 1 message completed\n' +
+      '      observed: 0 messages\n          completed <none>\n' +
+      '      at: suites/port/falls-back.test.ts:88\n',
+  );
+  t.notMatch(failure.text, 'dials 5671 first', 'a passing assertion is not a failure');
+  t.match(
+    one(doc, 'system-out').text,
+    'expected and observed:\n  - credit is 0\n      expected: 0\n      observed: 3',
+    'a non-strict case says the same in system-out',
+  );
+  t.end();
+});
+
 void t.test('non-strict is a property and system-out, never a failure; skip is skipped', (t) => {
   const doc = parseXml(renderJunit(buildReport(mixedRun())));
   const byId = new Map(all(doc, 'testcase').map((k) => [k.attributes.name?.split(' ')[0], k]));

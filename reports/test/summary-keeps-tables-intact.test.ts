@@ -1,7 +1,7 @@
-// renderSummary. In: reports built from fixed runs, some with reasons full of pipes, line
-// breaks and markup. Out: checks that the headline comes first, the area table counts, the
-// failed, non-strict and skipped sections list their cases with reasons, and that no reason
-// can add a column or a row to a table.
+// renderSummary. In: reports built from fixed runs, some with reasons and expected/observed
+// values full of pipes, line breaks and markup. Out: checks the headline comes first, the area
+// table counts, the sections list their cases with reasons and a clipped line per failed
+// assertion, and that no text can add a column or a row to a table.
 import t from 'tap';
 import { buildReport, renderSummary } from '../src';
 import { fail, input, mixedRun, pass, skip } from './lib/fixture';
@@ -104,5 +104,50 @@ void t.test('pipes, line breaks and markup in a reason cannot break a table', (t
     failed?.[2]?.[3],
     'a \\| b<br>c<br>d \\| &lt;script&gt;x&lt;/script&gt; \\`code\\|\\` \\\\\\| e\\\\u0007',
   );
+  t.end();
+});
+
+void t.test('each failed assertion gets a line with its expected and observed, clipped', (t) => {
+  const nasty = 'a | b\nc `x` <y>';
+  const long = 'z'.repeat(1500);
+  const failed = Array.from({ length: 12 }, (_, i) => ({
+    name: `assertion ${i}`,
+    ok: false,
+    expected: i === 0 ? nasty : long,
+    observed: `${i} found`,
+  }));
+  const md = renderSummary(
+    buildReport(
+      input([
+        { ...fail('PORT-003', 'must', 'relay never fell back'), assertions: failed },
+        {
+          ...fail('SB-010', 'should', 'drain left a credit'),
+          assertions: [{ name: 'credit is 0', ok: false, diag: 'credit 3 left' }],
+        },
+        { ...pass('HS-001'), assertions: [{ name: 'never listed', ok: true }] },
+      ]),
+    ),
+  );
+  const lines = md.split('\n').filter((l) => l.startsWith('- **'));
+  t.equal(lines.length, 10 + 1 + 1, 'ten lines, a count of the rest, and the should case');
+  t.equal(
+    lines[0],
+    '- **PORT-003** assertion 0: expected: a \\| b<br>c \\`x\\` &lt;y&gt;; observed: 0 found',
+  );
+  t.ok(
+    lines.slice(1, 10).every((l) => l.length < 300 && l.includes('z'.repeat(200) + '...')),
+    'a long value is clipped to 200 characters',
+  );
+  t.equal(lines[10], '- **PORT-003** and 2 more failed assertions (index.html has them)');
+  t.equal(lines[11], '- **SB-010** credit is 0: credit 3 left', 'the diag when nothing else');
+  t.notMatch(md, 'never listed', 'a passing assertion is not listed');
+  for (const table of tables(md)) {
+    const width = table[0]?.length;
+    t.ok(
+      table.every((row) => row.length === width),
+      `the table ${JSON.stringify(table[0])}`,
+    );
+  }
+  t.equal(tables(md)[1]?.length, 3, 'the failed table still has its header, rule and one row');
   t.end();
 });

@@ -17,6 +17,7 @@ export const ROUTE_CASES = defineCases('route', [
     source: `${GUIDE} ("Retrieve Council Tax data")`,
     level: 'must',
     profiles: [...BOTH],
+    external: true,
   },
   {
     id: 'ROUTE-002',
@@ -26,6 +27,7 @@ export const ROUTE_CASES = defineCases('route', [
     source: `${GUIDE} ("Retrieve Business Rates data")`,
     level: 'must',
     profiles: [...BOTH],
+    external: true,
   },
   {
     id: 'ROUTE-003',
@@ -35,6 +37,7 @@ export const ROUTE_CASES = defineCases('route', [
     source: `${GUIDE} ("Retrieve Benefits data")`,
     level: 'must',
     profiles: [...BOTH],
+    external: true,
   },
   {
     id: 'ROUTE-004',
@@ -44,6 +47,7 @@ export const ROUTE_CASES = defineCases('route', [
     source: `${GUIDE} ("Retrieve bills, letters, payment schedules")`,
     level: 'must',
     profiles: [...BOTH],
+    external: true,
   },
   {
     id: 'ROUTE-005',
@@ -53,6 +57,7 @@ export const ROUTE_CASES = defineCases('route', [
     source: `${GUIDE} ("Post XML to Council Tax & Benefits system")`,
     level: 'must',
     profiles: [...BOTH],
+    external: true,
   },
   {
     id: 'ROUTE-006',
@@ -62,6 +67,7 @@ export const ROUTE_CASES = defineCases('route', [
     source: `${GUIDE} ("Post XML to Environmental Health system")`,
     level: 'must',
     profiles: [...BOTH],
+    external: true,
   },
   {
     id: 'ROUTE-007',
@@ -71,6 +77,7 @@ export const ROUTE_CASES = defineCases('route', [
     source: `${GUIDE} ("Post XML to Licensing system")`,
     level: 'must',
     profiles: [...BOTH],
+    external: true,
   },
   {
     id: 'ROUTE-008',
@@ -80,6 +87,7 @@ export const ROUTE_CASES = defineCases('route', [
     source: `${GUIDE} ("Post PDFs/Evidence for >100 online forms into different file locations")`,
     level: 'must',
     profiles: [...BOTH],
+    external: true,
   },
   {
     id: 'ROUTE-009',

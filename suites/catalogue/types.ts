@@ -19,6 +19,12 @@ export interface Case {
   readonly source: string;
   readonly level: Level;
   readonly profiles: readonly Profile[];
+  /**
+   * True when the case also runs against a relay relaycheck did not write (`relaycheck run
+   * --relay external`): it drives the relay only from the tenant's side and reads only the
+   * far ends (namespace, back office), never the reference relay's own events or config.
+   */
+  readonly external?: boolean;
 }
 
 const ID = /^([A-Z]{2,6})-(\d{3})$/;

@@ -7,6 +7,7 @@
 // dead-lettered or abandoned.
 import { TENANT_CHANNELS } from '../../simulator/src/cloud/tenant';
 import { kase } from '../lib/case';
+import { latencies, recordMetric } from '../lib/evidence';
 import { isEvent, waitForNth } from '../lib/relay-child';
 import { startRelayWorld } from '../lib/relay-world';
 import {
@@ -48,27 +49,39 @@ void kase('DLV-001', async (t) => {
     t.ok(backOffice.files.folderOf(f) !== undefined, `${f} is a form type of the file shares`);
   }
 
+  // Evidence only, never asserted on: each message's send-to-sealed-reply time.
+  const sendToReply = latencies();
   const [xmlReplies, fileReplies] = await Promise.all([
     Promise.all(
       xml.map((m) =>
-        tenant.sendWork(m.route, m.body, {
-          messageId: m.id,
-          contentType: 'application/xml',
-          timeoutMs: 60_000,
-        }),
+        sendToReply.time(() =>
+          tenant.sendWork(m.route, m.body, {
+            messageId: m.id,
+            contentType: 'application/xml',
+            timeoutMs: 60_000,
+          }),
+        ),
       ),
     ),
     Promise.all(
       files.map((f) =>
-        tenant.sendWork('form-evidence', f.body, {
-          messageId: f.id,
-          contentType: 'application/pdf',
-          properties: { formType: f.formType },
-          timeoutMs: 60_000,
-        }),
+        sendToReply.time(() =>
+          tenant.sendWork('form-evidence', f.body, {
+            messageId: f.id,
+            contentType: 'application/pdf',
+            properties: { formType: f.formType },
+            timeoutMs: 60_000,
+          }),
+        ),
       ),
     ),
   ]);
+  recordMetric({
+    name: `send to sealed reply (${String(xml.length + files.length)} messages at once)`,
+    unit: 'ms',
+    kind: 'samples',
+    values: sendToReply.values,
+  });
   const total = xml.length + files.length;
   // A reply goes before its completion: wait for every completion, then count.
   await waitForNth(

@@ -3,6 +3,7 @@
 // after another, then 30 at once. Out: the endpoint spreads them (each listener serves some
 // in both rounds), every request is answered exactly once, by the listener its answer names.
 import { kase } from '../lib/case';
+import { latencies, recordMetric } from '../lib/evidence';
 import { backEnd, type BackEnd } from './lib/backend';
 import { SIM_CHANNELS, startHarness } from './lib/hc';
 
@@ -39,10 +40,15 @@ void kase('HC-010', async (t) => {
     return by;
   };
 
+  // Evidence only, never asserted on: each request's send-to-answer time.
+  const oneByOne = latencies();
+  const atOnce = latencies();
   const sequential = await round(
     await (async () => {
       const out = [];
-      for (let i = 0; i < 9; i += 1) out.push(Promise.resolve(await h.send(`hyco/echo?n=${i}`)));
+      for (let i = 0; i < 9; i += 1) {
+        out.push(Promise.resolve(await oneByOne.time(() => h.send(`hyco/echo?n=${i}`))));
+      }
       return out;
     })(),
   );
@@ -50,9 +56,21 @@ void kase('HC-010', async (t) => {
 
   const parallel = await round(
     Array.from({ length: 30 }, (_, i) =>
-      h.send(`hyco/echo?p=${i}`, { method: 'POST', body: `${i}` }),
+      atOnce.time(() => h.send(`hyco/echo?p=${i}`, { method: 'POST', body: `${i}` })),
     ),
   );
+  recordMetric({
+    name: 'send to answer, one by one',
+    unit: 'ms',
+    kind: 'samples',
+    values: oneByOne.values,
+  });
+  recordMetric({
+    name: 'send to answer, 30 at once',
+    unit: 'ms',
+    kind: 'samples',
+    values: atOnce.values,
+  });
   t.same([...parallel.keys()].sort(), ['relay-a', 'relay-b', 'relay-c'], 'at once: all serve');
 
   const served = [...offices.values()].flatMap((o) => o.served);

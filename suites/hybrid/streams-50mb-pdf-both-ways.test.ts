@@ -9,6 +9,7 @@
 // Known buffering (docs): `ws` joins the request message in the listener (up to
 // maxRequestBytes) and the simulator holds a response message whole before answering.
 import { kase } from '../lib/case';
+import { recordMetric } from '../lib/evidence';
 import { backEnd } from './lib/backend';
 import { SeededSource, seededSha256 } from './lib/bytes';
 import { MIB, RELAY_CHANNELS, SIM_CHANNELS, startHarness } from './lib/hc';
@@ -32,12 +33,46 @@ void kase('HC-005', async (t) => {
     .until(RELAY_CHANNELS.rendezvous, (e) => e.event === 'open')
     .then(() => upload.produced);
 
+  // Evidence only, never asserted on (and never awaited): each direction's throughput, from
+  // the send to the listener holding the whole request, and from the response's first frame
+  // at the endpoint to the sender holding the whole answer.
+  const sentAt = performance.now();
+  let requestInAt: number | undefined;
+  let responseHeadAt: number | undefined;
+  void h.events.until(RELAY_CHANNELS.requestReceived).then(() => {
+    requestInAt = performance.now();
+  });
+  void h.events
+    .until(
+      SIM_CHANNELS.frame,
+      (e) => e.verb === 'response' && e.channel === 'rendezvous' && e.direction === 'in',
+    )
+    .then(() => {
+      responseHeadAt = performance.now();
+    });
   const answer = await h.send('hyco/pdf?bytes=50000000&seed=hc-005-down', {
     method: 'POST',
     body: upload,
     headers: { 'Content-Type': 'application/pdf', 'Content-Length': String(SIZE) },
     hashOnly: true,
   });
+  const answeredAt = performance.now();
+  const mibPerS = (from: number, to: number): number =>
+    SIZE / MIB / (Math.max(to - from, 1) / 1000);
+  if (requestInAt !== undefined && responseHeadAt !== undefined) {
+    recordMetric({
+      name: 'upload: sender to back end',
+      unit: 'MiB/s',
+      kind: 'samples',
+      values: [mibPerS(sentAt, requestInAt)],
+    });
+    recordMetric({
+      name: 'download: back end to sender',
+      unit: 'MiB/s',
+      kind: 'samples',
+      values: [mibPerS(responseHeadAt, answeredAt)],
+    });
+  }
 
   t.equal(answer.status, 200);
   t.equal(answer.headers['content-type'], 'application/pdf');

@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
+import { recordRelayEvent } from './evidence';
 
 const BIN = join(__dirname, '..', '..', 'bin', 'relaycheck.js');
 
@@ -91,6 +92,7 @@ export function startRelayChild(
         return;
       }
       events.push(e);
+      recordRelayEvent(e);
       const index = events.length - 1;
       for (const w of [...waiters]) {
         if (index >= w.from && w.match(e)) {

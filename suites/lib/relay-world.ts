@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { parseWorldConfig, startWorld, type World } from '../../simulator/src/world';
 import type { HealthSnapshot } from '../../relay/src/health';
 import { isEvent, startRelayChild, type RelayChild } from './relay-child';
+import { currentStage, stageCa, stageKeys, stageWorldConfig, type Stage } from './stage';
 
 export type Json = Record<string, unknown>;
 
@@ -55,8 +56,29 @@ export interface NetDial {
   readonly verdict: string;
 }
 
+/** One world-side event (Service Bus, Hybrid Connections, tenant) recorded for a case. */
+export interface WorldEvent {
+  readonly channel: string;
+  readonly data: Json;
+}
+
 export interface RelayWorld {
   readonly world: World;
+  /**
+   * The stage when this is an external-relay run (`relaycheck run --relay external`): the relay
+   * is someone else's, already running; it is not started, stopped or read from inside.
+   */
+  readonly stage: Stage | undefined;
+  /** Settlements, dead letters, tenant sessions and HC listeners seen so far, in order. */
+  readonly worldEvents: readonly WorldEvent[];
+  /** Resolves with the first world event (already seen or future) matching `match`. */
+  waitForWorld(match: (e: WorldEvent) => boolean, what: string): Promise<WorldEvent>;
+  /**
+   * Resolves when the external relay of a stage run is connected to this world: its handshake
+   * session live at the tenant, a receiver on the requests queue and a listener on each Hybrid
+   * Connection path.
+   */
+  externalLive(): Promise<void>;
   readonly dir: string;
   /** The relay config the world wrote, with this case's changes applied. */
   readonly relayConfig: Json;
@@ -73,7 +95,7 @@ export interface RelayWorld {
 }
 
 /** Deep-merges `patch` into `target` (objects only; arrays and values replace). */
-function merge(target: Json, patch: Json): void {
+export function merge(target: Json, patch: Json): void {
   for (const [k, v] of Object.entries(patch)) {
     const cur = target[k];
     if (
@@ -92,7 +114,7 @@ function merge(target: Json, patch: Json): void {
 }
 
 /** Faster probing than production, so cases end soon; the bounds are config, not sleeps. */
-const CASE_TIMINGS: Json = {
+export const CASE_TIMINGS: Json = {
   connectivity: {
     probeTimeoutMs: 1500,
     reprobeIntervalMs: 60_000,
@@ -105,31 +127,82 @@ export async function startRelayWorld(
   t: tap.Test,
   options: { readonly world?: Json; readonly relay?: Json } = {},
 ): Promise<RelayWorld> {
-  const dir = mkdtempSync(join(tmpdir(), 'relaycheck-relay-case-'));
+  const stage = currentStage();
+  const dir =
+    stage === undefined ? mkdtempSync(join(tmpdir(), 'relaycheck-relay-case-')) : stage.worldDir;
+  if (stage !== undefined) {
+    if (options.relay !== undefined) {
+      throw new Error('this case changes the relay config: it needs the reference relay');
+    }
+    // The file shares of the previous world of the run: each world starts with empty ones.
+    rmSync(join(dir, 'backoffice'), { recursive: true, force: true });
+  }
   const netEvents: { channel: string; data: Json }[] = [];
-  const channels = ['sim:net:dial', 'sim:net:firewall', 'sim:net:dns-answer'];
-  const subs = channels.map((channel) => {
+  const worldEvents: WorldEvent[] = [];
+  const waiters = new Set<{ match: (e: WorldEvent) => boolean; done: (e: WorldEvent) => void }>();
+  const netChannels = ['sim:net:dial', 'sim:net:firewall', 'sim:net:dns-answer'];
+  const worldChannels = [
+    'sim:sb:settled',
+    'sim:sb:deadlettered',
+    'sim:sb:receiver-opened',
+    'sim:tenant:session',
+    'sim:hc:listener-connected',
+  ];
+  const subs = [...netChannels, ...worldChannels].map((channel) => {
+    const isNet = netChannels.includes(channel);
     const fn = (m: unknown): void => {
-      netEvents.push({ channel, data: m as Json });
+      const e = { channel, data: m as Json };
+      if (isNet) {
+        netEvents.push(e);
+        return;
+      }
+      worldEvents.push(e);
+      for (const w of [...waiters]) {
+        if (w.match(e)) {
+          waiters.delete(w);
+          w.done(e);
+        }
+      }
     };
     diagnostics.subscribe(channel, fn);
     return { channel, fn };
   });
+  const seed = 42;
   const config = parseWorldConfig(
-    { seed: 42, ...(options.world ?? {}) },
     {
-      rootManageKey: randomBytes(32).toString('base64'),
-      relayKey: randomBytes(32).toString('base64'),
-      tenantKey: randomBytes(32).toString('base64'),
-      handshakeKey: randomBytes(32),
+      seed,
+      ...(stage === undefined ? {} : stageWorldConfig(stage, seed)),
+      ...(options.world ?? {}),
     },
+    stage === undefined
+      ? {
+          rootManageKey: randomBytes(32).toString('base64'),
+          relayKey: randomBytes(32).toString('base64'),
+          tenantKey: randomBytes(32).toString('base64'),
+          handshakeKey: randomBytes(32),
+        }
+      : stageKeys(stage),
   );
-  const world = await startWorld(config, { dir });
+  const world = await startWorld(config, {
+    dir,
+    ...(stage === undefined ? {} : { ca: stageCa(stage) }),
+  });
   t.teardown(async () => {
     await world.close();
     for (const s of subs) diagnostics.unsubscribe(s.channel, s.fn);
-    rmSync(dir, { recursive: true, force: true });
+    if (stage === undefined) rmSync(dir, { recursive: true, force: true });
   });
+  const waitForWorld = (match: (e: WorldEvent) => boolean, what: string): Promise<WorldEvent> => {
+    const seen = worldEvents.find(match);
+    if (seen !== undefined) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      const w = { match, done: resolve };
+      waiters.add(w);
+      t.teardown(() => {
+        if (waiters.delete(w)) reject(new Error(`the world never saw ${what}`));
+      });
+    });
+  };
   const path = world.relayFilePath;
   if (path === undefined) throw new Error('the world wrote no relay.json');
   const relayConfig = JSON.parse(readFileSync(path, 'utf8')) as Json;
@@ -141,20 +214,49 @@ export async function startRelayWorld(
     return p;
   };
   const relayConfigPath = write('relay-case.json', relayConfig);
+  const hcPaths = (relayConfig.hybrid as { paths?: string[] } | undefined)?.paths ?? [];
   return {
     world,
+    stage,
+    worldEvents,
+    waitForWorld,
+    externalLive: async () => {
+      if (stage === undefined) throw new Error('externalLive: this is not an external-relay run');
+      await waitForWorld(
+        (e) => e.channel === 'sim:tenant:session' && e.data.state === 'live',
+        "the external relay's live handshake session",
+      );
+      await waitForWorld(
+        (e) => e.channel === 'sim:sb:receiver-opened' && e.data.entity === 'requests',
+        'the external relay receiving from the requests queue',
+      );
+      await Promise.all(
+        hcPaths.map((path) =>
+          waitForWorld(
+            (e) => e.channel === 'sim:hc:listener-connected' && e.data.path === path,
+            `the external relay listening on ${path}`,
+          ),
+        ),
+      );
+    },
     dir,
     relayConfig,
     relayConfigPath,
     netEvents,
     // NODE_EXTRA_CA_CERTS as the relay command would set it from tls.caFile: the child is then
     // the relay process itself (no re-run), so its pid is the one PORT-011 inspects.
-    startRelay: (configPath = relayConfigPath) =>
-      startRelayChild(
+    startRelay: (configPath = relayConfigPath) => {
+      if (stage !== undefined) {
+        throw new Error(
+          'an external-relay run starts no relay: this case needs the reference relay',
+        );
+      }
+      return startRelayChild(
         t,
         configPath,
         world.caPath === undefined ? {} : { NODE_EXTRA_CA_CERTS: world.caPath },
-      ),
+      );
+    },
     writeRelayConfig: (name, change) => {
       const copy = JSON.parse(JSON.stringify(relayConfig)) as Json;
       change(copy);

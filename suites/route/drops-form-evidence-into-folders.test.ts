@@ -143,18 +143,25 @@ void (async () => {
       ),
       'no file carries a name the messages offered',
     );
-    const written = await waitForNth(
-      relay,
-      isEvent('relay:filedrop', { outcome: 'written' }),
-      sent.length,
-      'one written drop per form type',
-    );
-    t.equal(written.channel, 'relay:filedrop', 'the relay reported one written drop per form type');
-    t.equal(
-      relay.events.filter((e) => e.channel === 'relay:filedrop' && e.data.outcome !== 'written')
-        .length,
-      0,
-      'and no refused or failed drop',
-    );
+    // The reference relay's own account of its drops (an external relay's is not ours to read).
+    if (relay !== undefined) {
+      const written = await waitForNth(
+        relay,
+        isEvent('relay:filedrop', { outcome: 'written' }),
+        sent.length,
+        'one written drop per form type',
+      );
+      t.equal(
+        written.channel,
+        'relay:filedrop',
+        'the relay reported one written drop per form type',
+      );
+      t.equal(
+        relay.events.filter((e) => e.channel === 'relay:filedrop' && e.data.outcome !== 'written')
+          .length,
+        0,
+        'and no refused or failed drop',
+      );
+    }
   });
 })();

@@ -11,11 +11,11 @@ import t from 'tap';
 import { INTAKE_ROUTES, type IntakeServiceName } from '../../simulator/src/backoffice';
 import { receiptXml } from '../../simulator/src/backoffice/intake';
 import { kase } from '../lib/case';
-import { isEvent } from '../lib/relay-child';
-import { fetchDirect, serviceUrl, sha256, startRouteWorld } from './lib/route-world';
+import { fetchDirect, serviceUrl, settledBy, sha256, startRouteWorld } from './lib/route-world';
 
 void (async () => {
-  const { relay, tenant, backOffice } = await startRouteWorld(t);
+  const route = await startRouteWorld(t);
+  const { tenant, backOffice } = route;
 
   /** A small XML document with root `root`, unique to this run. */
   const documentOf = (root: string, fields: Readonly<Record<string, string>>): Buffer => {
@@ -44,10 +44,7 @@ void (async () => {
       messageId,
       contentType: 'application/xml',
     });
-    await relay.waitFor(
-      isEvent('relay:work', { via: 'servicebus', messageId, outcome: 'completed' }),
-      `the relay completing ${messageId}`,
-    );
+    await settledBy(route, messageId, 'completed');
     const entry = await backOffice.journal.waitFor({ service, idempotencyKey: messageId });
 
     // The far end: one POST, the tenant's bytes, the message id as Idempotency-Key.

@@ -155,15 +155,18 @@ void (async () => {
       idempotencyKey: messageId,
     });
     t.equal(cut.outcome, 'truncated', 'the back office broke the document off');
-    const work = await relay.waitFor(
-      isEvent('relay:work', { via: 'hybrid', messageId, code: 'RELAY_E_WORK_HANDLER' }),
-      'the relay reporting the answer that broke mid-stream',
-    );
-    t.equal(
-      work.data.status,
-      200,
-      'the relay had committed its answer before the back office body ended: it streams',
-    );
+    // That it streams is the reference relay's own report; an external relay's is not ours.
+    if (relay !== undefined) {
+      const work = await relay.waitFor(
+        isEvent('relay:work', { via: 'hybrid', messageId, code: 'RELAY_E_WORK_HANDLER' }),
+        'the relay reporting the answer that broke mid-stream',
+      );
+      t.equal(
+        work.data.status,
+        200,
+        'the relay had committed its answer before the back office body ended: it streams',
+      );
+    }
     // The simulated Azure Relay hands a response body to the sender as one WebSocket message,
     // so the tenant gets the service's 502 (or a cut read): never a document.
     t.notOk(

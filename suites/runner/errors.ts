@@ -16,6 +16,14 @@ export const RUN_ERRORS = defineErrors('run', {
     summary:
       'No listener could be opened on 127.0.0.1 (details.errno): every simulated endpoint lives on loopback, so nothing can run here.',
   },
+  RUN_E_WORLD: {
+    summary:
+      'The simulated world of an external-relay run could not start (details.path is its folder); nothing ran.',
+  },
+  RUN_E_RELAY_ABSENT: {
+    summary:
+      'With --relay external, no relay connected to the simulator in time (no live handshake session, or no listener on a Hybrid Connection path); details.path is the config it was to use.',
+  },
   RUN_E_NOTHING_RAN: {
     summary:
       'The test runner ended without any selected case reporting: the test processes could not start (details.tail holds the end of tap.log).',

@@ -27,6 +27,13 @@ import {
 import type { Selection } from './select';
 import { RunError } from './errors';
 import { ProgressTally, tailResults, type RunProgress } from './progress';
+import { setUpExternal, type ExternalRelayBrief } from './external';
+import { STAGE_ENV } from '../lib/stage';
+
+/** Why a case did not run against an external relay. */
+export const NEEDS_REFERENCE_RELAY =
+  "needs the reference relay's internals (its own events, a changed config, or stopping and " +
+  'restarting it): not run against an external relay';
 import type { CaseResult } from '../lib/case';
 import { REPO_ROOT, scanDeclarations } from '../lib/scan';
 
@@ -39,6 +46,10 @@ export interface CaseOutcome {
   readonly reason?: string;
   /** The failed assertions the case's test recorded (evidence for the report). */
   readonly failures?: readonly string[];
+  readonly assertions?: CaseResult['assertions'];
+  readonly events?: CaseResult['events'];
+  readonly eventsDropped?: number;
+  readonly metrics?: CaseResult['metrics'];
 }
 
 export interface RunSummary {
@@ -68,6 +79,18 @@ export interface RunOptions {
   readonly command?: string;
   /** The machine facts for the report (default: this process's, see collectEnvironment). */
   readonly environment?: ReportEnvironment;
+  /**
+   * A relay relaycheck did not write (`--relay external`): the cases that can run against it
+   * (catalogue `external`) run on one stage; the rest are skipped with the reason.
+   */
+  readonly external?: {
+    /** Where to write the config the relay must run with. */
+    readonly relayConfigPath: string;
+    /** How long to wait for the relay to connect before RUN_E_RELAY_ABSENT. */
+    readonly waitMs: number;
+    /** Told what the relay must use, before the wait starts. */
+    readonly onBrief?: (brief: ExternalRelayBrief) => void;
+  };
   /** Called as cases start and end (and on a display refresh), for a live progress display. */
   readonly onProgress?: (progress: RunProgress) => void;
 }
@@ -85,7 +108,12 @@ export function childEnv(env: NodeJS.ProcessEnv, extra: Record<string, string>):
   return { ...out, ...extra };
 }
 
-function spawnTap(files: readonly string[], env: NodeJS.ProcessEnv, log: string): Promise<number> {
+function spawnTap(
+  files: readonly string[],
+  env: NodeJS.ProcessEnv,
+  log: string,
+  jobs = 2,
+): Promise<number> {
   return new Promise((resolve, reject) => {
     if (!existsSync(TAP_BIN)) {
       reject(
@@ -98,7 +126,7 @@ function spawnTap(files: readonly string[], env: NodeJS.ProcessEnv, log: string)
     const out = createWriteStream(log);
     const child = spawn(
       process.execPath,
-      [TAP_BIN, '--disable-coverage', '--reporter=tap', '--jobs=2', ...files],
+      [TAP_BIN, '--disable-coverage', '--reporter=tap', `--jobs=${String(jobs)}`, ...files],
       { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     child.stdout.pipe(out, { end: false });
@@ -152,6 +180,10 @@ export function toOutcome(c: Case, r: CaseResult | undefined): CaseOutcome {
     ms: r.ms,
     ...(reason !== undefined ? { reason } : {}),
     ...(r.failures !== undefined && r.failures.length > 0 ? { failures: r.failures } : {}),
+    ...(r.assertions !== undefined ? { assertions: r.assertions } : {}),
+    ...(r.events !== undefined ? { events: r.events } : {}),
+    ...(r.eventsDropped !== undefined ? { eventsDropped: r.eventsDropped } : {}),
+    ...(r.metrics !== undefined ? { metrics: r.metrics } : {}),
   };
 }
 
@@ -223,7 +255,10 @@ export async function runCases(options: RunOptions): Promise<RunSummary> {
   const startedAt = new Date();
   prepareOutDir(options.outDir);
   await checkLoopback();
-  const ids = new Set(options.cases.map((c) => c.id));
+  const external = options.external;
+  const runnable =
+    external === undefined ? options.cases : options.cases.filter((c) => c.external === true);
+  const ids = new Set(runnable.map((c) => c.id));
   const files = [
     ...new Set(
       scanDeclarations(options.suitesDir)
@@ -233,7 +268,7 @@ export async function runCases(options: RunOptions): Promise<RunSummary> {
   ];
   const resultsFile = join(options.outDir, 'results.jsonl');
   writeFileSync(resultsFile, '');
-  const tally = new ProgressTally(options.cases, startedAt.getTime());
+  const tally = new ProgressTally(runnable, startedAt.getTime());
   const onProgress = options.onProgress;
   const tail =
     onProgress === undefined
@@ -249,6 +284,17 @@ export async function runCases(options: RunOptions): Promise<RunSummary> {
         );
   const tapLog = join(options.outDir, 'tap.log');
   let tapCode = 0;
+  const stageEnv: Record<string, string> = {};
+  if (external !== undefined && files.length > 0) {
+    const setup = await setUpExternal(options.outDir, external.relayConfigPath);
+    try {
+      external.onBrief?.(setup.brief);
+      await setup.waitForRelay(external.waitMs);
+    } finally {
+      await setup.close();
+    }
+    stageEnv[STAGE_ENV] = setup.stageFile;
+  }
   if (files.length > 0) {
     tapCode = await spawnTap(
       files,
@@ -256,20 +302,27 @@ export async function runCases(options: RunOptions): Promise<RunSummary> {
         RELAYCHECK_RESULTS: resultsFile,
         RELAYCHECK_ONLY: [...ids].join(','),
         ...(options.seed !== undefined ? { FC_SEED: String(options.seed) } : {}),
+        ...stageEnv,
       }),
       tapLog,
+      // One relay serves the whole run: one case world at a time.
+      external === undefined ? 2 : 1,
     ).finally(() => tail?.stop());
   }
   tail?.stop();
   const recorded = readResults(resultsFile);
-  if (files.length > 0 && tapCode !== 0 && options.cases.every((c) => !recorded.has(c.id))) {
+  if (files.length > 0 && tapCode !== 0 && runnable.every((c) => !recorded.has(c.id))) {
     throw new RunError(
       'RUN_E_NOTHING_RAN',
       `tap exited with code ${tapCode} before any selected case reported (see ${tapLog})`,
       { path: tapLog, tail: logExcerpt(tapLog) },
     );
   }
-  const outcomes = options.cases.map((c) => toOutcome(c, recorded.get(c.id)));
+  const outcomes = options.cases.map((c) =>
+    ids.has(c.id)
+      ? toOutcome(c, recorded.get(c.id))
+      : { case: c, outcome: 'skip' as const, ms: 0, reason: NEEDS_REFERENCE_RELAY },
+  );
   const counts: Record<Outcome, number> = { pass: 0, 'non-strict': 0, fail: 0, skip: 0 };
   for (const o of outcomes) counts[o.outcome] += 1;
   const report = buildReport({
@@ -281,6 +334,9 @@ export async function runCases(options: RunOptions): Promise<RunSummary> {
     profile: options.profile,
     selection: options.selection,
     command: options.command,
+    ...(external !== undefined
+      ? { relay: 'external' as const, relayConfig: external.relayConfigPath }
+      : {}),
     environment: options.environment ?? collectEnvironment(),
     outcomes,
   });

@@ -3,7 +3,7 @@
 // count line, the verdict, the run's report in <out>/ (report.json, summary.md, junit.xml,
 // index.html); exit code 1 when a must-level case fails, 3 when the environment could not be
 // set up (RUN_E_*).
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { AREAS, CATALOGUE, type Area, type Profile } from '../../../suites/catalogue';
 import { PROFILES } from '../../../suites/catalogue/types';
@@ -12,6 +12,7 @@ import { runCases, type RunSummary } from '../../../suites/runner/run';
 import { selectCases } from '../../../suites/runner/select';
 import { RunError } from '../../../suites/runner/errors';
 import { progressDisplay } from './run-progress';
+import { renderBrief, type ExternalRelayBrief } from '../../../suites/runner/external';
 import type { ExitBox, Io } from '../main';
 import { csv, integer, listOf, oneOf } from '../parse';
 import { clip, table } from '../table';
@@ -26,6 +27,9 @@ export interface RunOpts {
   strict?: boolean;
   json?: boolean;
   list?: boolean;
+  relay: 'reference' | 'external';
+  relayConfig?: string;
+  relayWait: number;
 }
 
 /** The default output folder: reports/runs/<UTC timestamp>. */
@@ -67,6 +71,11 @@ export function commandLine(opts: RunOpts): string {
   if (opts.seed !== undefined) words.push('--seed', String(opts.seed));
   if (opts.out !== undefined) words.push('--out', quote(opts.out));
   if (opts.strict === true) words.push('--strict');
+  if (opts.relay === 'external') words.push('--relay', 'external');
+  if (opts.relayConfig !== undefined) words.push('--relay-config', quote(opts.relayConfig));
+  if (opts.relay === 'external' && opts.relayWait !== 300) {
+    words.push('--relay-wait', String(opts.relayWait));
+  }
   if (opts.json === true) words.push('--json');
   return words.join(' ');
 }
@@ -89,13 +98,32 @@ export function registerRun(program: Command, io: Io, exit: ExitBox): void {
     .option('--strict', 'should-level failures fail the run too')
     .option('--json', 'print the results as JSON on stdout')
     .option('--list', 'list the cases that would run, and run nothing')
+    .option(
+      '--relay <kind>',
+      'reference (relaycheck starts its own relay) or external (you start yours)',
+      oneOf(['reference', 'external'] as const),
+      'reference',
+    )
+    .option(
+      '--relay-config <file>',
+      'with --relay external: where to write the config your relay must use',
+    )
+    .option(
+      '--relay-wait <seconds>',
+      'with --relay external: how long to wait for your relay to connect',
+      integer(1, 86_400),
+      300,
+    )
     .addHelpText(
       'after',
       '\nExit code: 0 when every must-level case passes, 1 when one fails, 2 for a bad command\n' +
         'line, 3 when the environment could not be set up (the reason is printed).\n' +
         'Progress goes to stderr: a live line on a terminal, one line per case otherwise.\n' +
         '\nExamples:\n  $ relaycheck run\n  $ relaycheck run --area hs,sas --seed 42\n' +
-        "  $ relaycheck run --case 'IP-*' --exclude IP-004 --out /tmp/ip-run\n",
+        "  $ relaycheck run --case 'IP-*' --exclude IP-004 --out /tmp/ip-run\n" +
+        '  $ relaycheck run --relay external --relay-config /tmp/my-relay.json\n' +
+        '      (then start your relay with that config; the reference relay:\n' +
+        '       relaycheck relay --config /tmp/my-relay.json)\n',
     )
     .action(async (opts: RunOpts) => {
       const selection = {
@@ -103,6 +131,18 @@ export function registerRun(program: Command, io: Io, exit: ExitBox): void {
         ...(opts.case !== undefined ? { include: opts.case } : {}),
         ...(opts.exclude !== undefined ? { exclude: opts.exclude } : {}),
       };
+      if (opts.relay === 'external' && opts.relayConfig === undefined) {
+        io.err(
+          'relaycheck: --relay external needs --relay-config <file>: where to write the config your relay must use\n',
+        );
+        exit.code = 2;
+        return;
+      }
+      if (opts.relay === 'reference' && opts.relayConfig !== undefined) {
+        io.err('relaycheck: --relay-config goes with --relay external only\n');
+        exit.code = 2;
+        return;
+      }
       const cases = selectCases(CATALOGUE, selection).filter((c) =>
         c.profiles.includes(opts.profile),
       );
@@ -140,6 +180,18 @@ export function registerRun(program: Command, io: Io, exit: ExitBox): void {
           onProgress: (p) => {
             display.update(p);
           },
+          ...(opts.relay === 'external' && opts.relayConfig !== undefined
+            ? {
+                external: {
+                  relayConfigPath: resolve(opts.relayConfig),
+                  waitMs: opts.relayWait * 1000,
+                  onBrief: (brief: ExternalRelayBrief) => {
+                    display.end();
+                    io.err(renderBrief(brief, opts.relayWait * 1000));
+                  },
+                },
+              }
+            : {}),
         });
       } catch (e) {
         display.end();

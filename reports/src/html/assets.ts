@@ -61,6 +61,18 @@ dl.facts dt { font-weight: 600; color: var(--muted); }
 dl.facts dd { margin: 0; overflow-wrap: anywhere; }
 pre { background: var(--bg-soft); border: 1px solid var(--line); border-radius: 4px; padding: 6px 8px; white-space: pre-wrap; overflow-wrap: anywhere; margin: 4px 0; font-size: 0.9em; }
 .note { color: var(--muted); font-style: italic; }
+table.assertions pre, table.events pre { margin: 0; }
+table.assertions pre.diag { margin-top: 4px; color: #3d444d; }
+table.assertions tr.failed td:first-child { border-left: 4px solid var(--fail); }
+table.assertions td.at code { font-size: 0.85em; overflow-wrap: anywhere; }
+table.events { font-size: 0.9em; }
+table.events td { padding: 2px 6px; overflow-wrap: anywhere; }
+table.events td:first-child { white-space: nowrap; }
+table.events .fields { display: block; color: var(--muted); font-family: ui-monospace, monospace; font-size: 0.9em; }
+table.events tr.gap td { text-align: center; }
+details.more { margin: 6px 0; }
+details.more > summary { cursor: pointer; color: #0550ae; }
+.case-charts figure { margin: 8px 0 14px; max-width: 760px; }
 figure { margin: 12px 0 20px; }
 figure svg { max-width: 100%; height: auto; display: block; }
 figcaption { color: var(--muted); font-size: 0.9em; }

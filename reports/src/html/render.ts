@@ -1,15 +1,47 @@
 // Renders a report as one self-contained index.html. In: a Report (as read from report.json).
-// Out: HTML text with inline CSS, inline SVG charts and one small inline script, under a CSP
-// that lets it load nothing: the verdict banner, the area x outcome matrix, the charts, the
-// filterable case table, a drill-down per case, the run and its environment. Every text from
-// the report is HTML-escaped. Pure (echarts draws in memory).
-import { REPORT_OUTCOMES, type OutcomeCounts, type Report, type ReportCase } from '../schema';
+// Out: HTML with inline CSS, inline SVG charts and one small script, under a CSP that lets it
+// load nothing: verdict, area x outcome matrix, charts, case table, a drill-down per case
+// (expected vs observed, measurements, charts, event log), the run. Every text is escaped.
+import {
+  REPORT_OUTCOMES,
+  type OutcomeCounts,
+  type Report,
+  type ReportAssertion,
+  type ReportCase,
+  type ReportEvent,
+  type ReportFieldValue,
+  type ReportMetric,
+  type ReportRun,
+} from '../schema';
+import { REDACTED } from '../redact';
 import { CONTENT_SECURITY_POLICY, SCRIPT, STYLE } from './assets';
-import { outcomesPerAreaChart, slowestCasesChart, type ChartResult } from './charts';
+import {
+  dialsByPortChart,
+  dialsOf,
+  dialsOverTimeChart,
+  formatNumber,
+  outcomesPerAreaChart,
+  percentilesText,
+  sampleStats,
+  samplesChart,
+  seriesChart,
+  slowestCasesChart,
+  type ChartResult,
+} from './charts';
 import { escapeHtml as h } from './escape';
 
 /** A reason in the case table keeps at most this many characters (the drill-down has all). */
 const TABLE_REASON = 200;
+/** More passing assertions than this fold away behind a count (failed ones always show). */
+export const PASSING_SHOWN = 40;
+/** An event log longer than this starts folded. */
+export const EVENTS_OPEN = 20;
+/** The page shows at most this many events of a case that did not pass (first and last halves). */
+export const EVENTS_SHOWN = 100;
+/** ... and of a case that passed (report.json has them all). */
+export const EVENTS_SHOWN_PASSED = 40;
+/** Charts per case at most: the dial chart, then the metrics in their order. */
+export const CASE_CHARTS = 4;
 
 /** What each outcome means, for the matrix header and the table legend. */
 const OUTCOME_MEANING = {
@@ -131,12 +163,13 @@ function figure(id: string, chart: ChartResult, caption: string): string {
   const body = chart.ok
     ? chart.svg
     : `<p class="note">This chart could not be drawn: ${h(chart.reason)}</p>`;
-  return `<figure id="${id}">${body}<figcaption>${h(caption)}</figcaption></figure>`;
+  return `<figure id="${h(id)}">${body}<figcaption>${h(caption)}</figcaption></figure>`;
 }
 
 function charts(report: Report): string {
   let html = '<section id="charts" aria-labelledby="charts-title">';
   html += '<h2 id="charts-title">Charts</h2>';
+  const dials = report.cases.flatMap((c) => dialsOf(c.evidence.events ?? []));
   html += figure(
     'chart-outcomes',
     outcomesPerAreaChart(report),
@@ -147,6 +180,13 @@ function charts(report: Report): string {
     slowestCasesChart(report),
     'How long the slowest cases took, in seconds, coloured by outcome (skipped cases did not run and are left out).',
   );
+  if (dials.length > 0) {
+    html += figure(
+      'chart-dials',
+      dialsByPortChart(dials),
+      "Every dial the relay made in the cases of this run, by logical port and firewall verdict (of the events each case kept; each case's details show its dials over time).",
+    );
+  }
   return `${html}</section>`;
 }
 
@@ -194,22 +234,190 @@ function fact(name: string, value: string): string {
   return `<dt>${h(name)}</dt><dd>${value}</dd>`;
 }
 
-function evidence(c: ReportCase): string {
+/** A cell of text, or a dash when there is none. */
+function preCell(text: string | undefined, cls = ''): string {
+  return text === undefined ? '' : `<pre${cls === '' ? '' : ` class="${cls}"`}>${h(text)}</pre>`;
+}
+
+function assertionRows(list: readonly ReportAssertion[]): string {
   let html = '';
-  const assertions = c.evidence.assertions ?? [];
-  if (assertions.length > 0) {
-    html += '<h3>Expected and observed</h3>';
+  for (const a of list) {
+    const observed = preCell(a.observed) + preCell(a.diag, 'diag');
     html +=
-      '<table class="assertions"><caption>Each assertion the case made: what it expected, and what was observed when it did not hold.</caption>';
-    html +=
-      '<thead><tr><th scope="col">expected</th><th scope="col">result</th><th scope="col">observed</th></tr></thead><tbody>';
-    for (const a of assertions) {
-      html +=
-        `<tr><td>${h(a.name)}</td><td>${a.ok ? badge('pass', 'held') : badge('fail', 'did not hold')}</td>` +
-        `<td>${a.diag === undefined ? '<span class="note">nothing recorded</span>' : `<pre>${h(a.diag)}</pre>`}</td></tr>`;
-    }
-    html += '</tbody></table>';
+      `<tr class="${a.ok ? 'ok' : 'failed'}"><td>${h(a.name)}</td>` +
+      `<td>${a.ok ? badge('pass', 'ok') : badge('fail', 'FAILED')}</td>` +
+      `<td>${a.expected === undefined ? '<span class="note">—</span>' : preCell(a.expected)}</td>` +
+      `<td>${observed === '' ? '<span class="note">—</span>' : observed}</td>` +
+      `<td class="at">${a.at === undefined ? '' : `<code>${h(a.at)}</code>`}</td></tr>`;
   }
+  return html;
+}
+
+function assertionTable(list: readonly ReportAssertion[], caption: string): string {
+  return (
+    `<table class="assertions"><caption>${h(caption)}</caption>` +
+    '<thead><tr><th scope="col">assertion</th><th scope="col">result</th><th scope="col">expected</th><th scope="col">observed</th><th scope="col">at</th></tr></thead>' +
+    `<tbody>${assertionRows(list)}</tbody></table>`
+  );
+}
+
+function plural(n: number, one: string, many: string): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+/** Expected vs observed: failed assertions first; many passing ones fold behind a count. */
+function assertionsPart(c: ReportCase): string {
+  const all = c.evidence.assertions ?? [];
+  const dropped = c.evidence.assertionsDropped ?? 0;
+  if (all.length === 0 && dropped === 0) return '';
+  const failed = all.filter((a) => !a.ok);
+  const passing = all.filter((a) => a.ok);
+  let html = '<h3>Expected and observed</h3>';
+  const caption = 'Each assertion the case made: what it expected, what was observed, and where.';
+  if (passing.length > PASSING_SHOWN) {
+    if (failed.length > 0) html += assertionTable(failed, `${caption} Failed ones:`);
+    html +=
+      `<details class="more"><summary>${h(plural(passing.length, 'passing assertion', 'passing assertions'))}</summary>` +
+      `${assertionTable(passing, 'The assertions that held.')}</details>`;
+  } else if (all.length > 0) {
+    html += assertionTable([...failed, ...passing], `${caption} Failed ones first.`);
+  }
+  if (dropped > 0) {
+    html += `<p class="note">${h(plural(dropped, 'more assertion was', 'more assertions were'))} not kept in the report (passing ones are left out before failed ones).</p>`;
+  }
+  return html;
+}
+
+function fieldText(v: ReportFieldValue): string {
+  return v === null ? 'null' : String(v);
+}
+
+/** The fields of an event that its text does not already say (as `name=value` or the value). */
+function unsaid(e: ReportEvent): [string, ReportFieldValue][] {
+  return Object.entries(e.fields ?? {}).filter(([k, v]) => {
+    const value = fieldText(v);
+    const said = value.length >= 6 && value !== REDACTED && e.text.includes(value);
+    return !e.text.includes(`${k}=${value}`) && !said;
+  });
+}
+
+function eventRows(events: readonly ReportEvent[]): string {
+  let html = '';
+  for (const e of events) {
+    const fields = unsaid(e);
+    html +=
+      `<tr><td class="num">+${h((Math.round(e.atMs * 10) / 10).toFixed(1))}</td><td>${h(e.source)}</td>` +
+      `<td><code>${h(e.channel)}</code></td><td>${h(e.text)}` +
+      (fields.length === 0
+        ? ''
+        : `<span class="fields">${fields.map(([k, v]) => `${h(k)}=${h(fieldText(v))}`).join(' ')}</span>`) +
+      '</td></tr>';
+  }
+  return html;
+}
+
+/** The event log slice: a table, folded when long; what was left out is said, never hidden. */
+function eventsPart(c: ReportCase): string {
+  const events = c.evidence.events ?? [];
+  const dropped = c.evidence.eventsDropped ?? 0;
+  let html = '<h3>Event log</h3>';
+  if (events.length === 0) {
+    html +=
+      dropped > 0
+        ? `<p class="note">${h(plural(dropped, 'event was', 'events were'))} recorded but not kept.</p>`
+        : '<p class="note">The case recorded no event log; tap.log beside this page has the test output.</p>';
+    return html;
+  }
+  const shown = c.outcome === 'pass' ? EVENTS_SHOWN_PASSED : EVENTS_SHOWN;
+  const head = Math.ceil(shown / 2);
+  const thinned = events.length > shown;
+  const tail = shown - head;
+  let rows = eventRows(thinned ? events.slice(0, head) : events);
+  if (thinned) {
+    rows += `<tr class="gap"><td colspan="4" class="note">${h(plural(events.length - shown, 'more event', 'more events'))} here: report.json has them.</td></tr>`;
+    rows += eventRows(events.slice(events.length - tail));
+  }
+  const table =
+    '<table class="events"><caption>What the simulator and the relay published while the case ran, in order: milliseconds since the case started, who, on which channel, what.</caption>' +
+    '<thead><tr><th scope="col" class="num">+ms</th><th scope="col">source</th><th scope="col">channel</th><th scope="col">text</th></tr></thead>' +
+    `<tbody>${rows}</tbody></table>`;
+  html +=
+    events.length > EVENTS_OPEN
+      ? `<details class="more events"><summary>${h(plural(events.length, 'event', 'events'))}</summary>${table}</details>`
+      : table;
+  if (dropped > 0) {
+    html += `<p class="note">${h(plural(dropped, 'more event', 'more events'))} not kept (the slice keeps the first and last ones).</p>`;
+  }
+  return html;
+}
+
+function metricRow(m: ReportMetric): string {
+  if (m.kind === 'samples') {
+    const s = sampleStats(m.values);
+    const cells = [s.n, s.min, s.p50, s.p95, s.p99, s.max].map(
+      (n) => `<td class="num">${Number.isFinite(n) ? h(formatNumber(n)) : '—'}</td>`,
+    );
+    return `<tr><td>${h(m.name)}</td><td>samples</td><td>${h(m.unit)}</td>${cells.join('')}</tr>`;
+  }
+  const ys = m.points.map((p) => p[1]);
+  const min = ys.length === 0 ? Number.NaN : Math.min(...ys);
+  const max = ys.length === 0 ? Number.NaN : Math.max(...ys);
+  return (
+    `<tr><td>${h(m.name)}</td><td>series</td><td>${h(m.unit)}</td>` +
+    `<td class="num">${m.points.length}</td><td class="num">${Number.isFinite(min) ? h(formatNumber(min)) : '—'}</td>` +
+    '<td colspan="3" class="note">a series over time: see its chart</td>' +
+    `<td class="num">${Number.isFinite(max) ? h(formatNumber(max)) : '—'}</td></tr>`
+  );
+}
+
+/** A chart's caption in words: what it shows, with the percentiles of a histogram. */
+function metricCaption(m: ReportMetric): string {
+  return m.kind === 'samples'
+    ? `Histogram of ${m.name} (${m.unit === '' ? 'values' : m.unit}): ${percentilesText(sampleStats(m.values), m.unit)}.`
+    : `${m.name} over the case, in ${m.unit === '' ? 'its unit' : m.unit} against milliseconds since the case started.`;
+}
+
+/** The measurements table and at most CASE_CHARTS charts: the dials, then the metrics. */
+function chartsPart(c: ReportCase): string {
+  const metrics = c.evidence.metrics ?? [];
+  const dials = dialsOf(c.evidence.events ?? []);
+  let html = '';
+  if (metrics.length > 0) {
+    html += '<h3>Measurements</h3>';
+    html +=
+      '<table class="metrics"><caption>What the case measured; for samples the count, least, median (p50), p95, p99 and greatest value.</caption>' +
+      '<thead><tr><th scope="col">measurement</th><th scope="col">kind</th><th scope="col">unit</th><th scope="col" class="num">n</th><th scope="col" class="num">min</th><th scope="col" class="num">p50</th><th scope="col" class="num">p95</th><th scope="col" class="num">p99</th><th scope="col" class="num">max</th></tr></thead>' +
+      `<tbody>${metrics.map(metricRow).join('')}</tbody></table>`;
+  }
+  const figures: string[] = [];
+  const base = `chart-${c.id}`;
+  if (dials.length > 0) {
+    figures.push(
+      figure(
+        `${base}-dials`,
+        dialsOverTimeChart(`${base}-dials`, dials),
+        `Each dial the relay made during the case: when (ms since the case started), to which logical port, and the firewall's verdict (${plural(dials.length, 'dial', 'dials')}).`,
+      ),
+    );
+  }
+  const drawable = metrics.filter((m) => (m.kind === 'samples' ? m.values : m.points).length > 0);
+  const room = CASE_CHARTS - figures.length;
+  drawable.slice(0, room).forEach((m, i) => {
+    const id = `${base}-m${i}`;
+    figures.push(
+      figure(id, m.kind === 'samples' ? samplesChart(id, m) : seriesChart(id, m), metricCaption(m)),
+    );
+  });
+  if (figures.length > 0)
+    html += `<h3>Charts</h3><div class="case-charts">${figures.join('')}</div>`;
+  if (drawable.length > room) {
+    html += `<p class="note">${h(plural(drawable.length - room, 'more measurement is', 'more measurements are'))} not drawn (at most ${CASE_CHARTS} charts a case); the table above has them.</p>`;
+  }
+  return html;
+}
+
+function evidence(c: ReportCase): string {
+  let html = assertionsPart(c);
   if (c.evidence.failures.length > 0) {
     html += '<h3>Failed assertions</h3><ul class="failures">';
     for (const f of c.evidence.failures) html += `<li><pre>${h(f)}</pre></li>`;
@@ -218,8 +426,8 @@ function evidence(c: ReportCase): string {
   if (html === '' && c.outcome !== 'pass' && c.outcome !== 'skip') {
     html += '<p class="note">The case recorded no assertions beyond its reason.</p>';
   }
-  html +=
-    '<h3>Event log</h3><p class="note">This report (version 1) carries no event log for its cases; tap.log beside it has the test output.</p>';
+  html += chartsPart(c);
+  html += eventsPart(c);
   return html;
 }
 
@@ -268,8 +476,8 @@ function environment(report: Report): string {
   html += fact('profile', h(run.profile));
   html += fact('seed', run.seed === null ? 'none' : h(String(run.seed)));
   html += fact('strict', run.strict ? 'yes: should-level failures fail the run' : 'no');
-  html += fact('target', h(run.target));
-  html += fact('relay', h(run.relay));
+  html += fact('target', h(targetText(run)));
+  html += fact('relay', h(relayText(run)));
   html += fact('started', h(run.startedAt));
   html += fact('ended', h(run.endedAt));
   html += fact('duration', h(formatDuration(run.durationMs)));
@@ -282,6 +490,19 @@ function environment(report: Report): string {
   if (env.hostname !== undefined) html += fact('host', h(env.hostname));
   html += '</dl>';
   return `${html}</section>`;
+}
+
+/** What the relay was pointed at, in words. */
+function targetText(run: ReportRun): string {
+  return run.target === 'azure'
+    ? 'azure (a real Azure namespace)'
+    : 'simulator (the simulated Azure side)';
+}
+
+/** Which relay was tested, in words (with the config an external one was given). */
+function relayText(run: ReportRun): string {
+  if (run.relay === 'reference') return "reference (relaycheck's own)";
+  return `external (one relaycheck did not write${run.relayConfig === undefined ? '' : `; config ${run.relayConfig}`})`;
 }
 
 /** The report as one self-contained HTML page. */
@@ -303,7 +524,7 @@ export function renderHtml(report: Report): string {
     '<body>',
     '<header class="page">',
     '<h1>relaycheck conformance report</h1>',
-    `<p>Run <code>${h(report.run.id)}</code>, started ${h(report.run.startedAt)}, against the ${h(report.run.target)} with the ${h(report.run.relay)} relay.</p>`,
+    `<p>Run <code>${h(report.run.id)}</code>, started ${h(report.run.startedAt)}, against ${report.run.target === 'azure' ? 'a real Azure namespace' : 'the simulator'} with ${report.run.relay === 'external' ? 'an external' : 'the reference'} relay.</p>`,
     '<nav aria-label="Contents"><ul><li><a href="#verdict">Verdict</a></li><li><a href="#matrix">Outcomes by area</a></li><li><a href="#charts">Charts</a></li><li><a href="#cases">Cases</a></li><li><a href="#details">Case details</a></li><li><a href="#environment">Run and environment</a></li></ul></nav>',
     '</header>',
     '<main>',

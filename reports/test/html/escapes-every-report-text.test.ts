@@ -1,8 +1,8 @@
 // Every text of a report reaches index.html escaped. In: a report whose every free text
-// (case title, requirement, source, reason, failures, assertions, area title, command,
-// environment, run id) carries a script tag, quotes and ampersands, and arbitrary strings for
-// escapeHtml. Out: checks that they appear only as text, that no script or element but the
-// page's own exists, and that escapeHtml output is inert and reads back as its input.
+// (case title, requirement, source, reason, failures, assertions and their expected/observed,
+// events and their fields, metric names and units, area title, command, environment, run id)
+// carries a script tag, quotes and ampersands, and arbitrary strings for escapeHtml. Out:
+// checks they appear only as text, no element but the page's own exists, escapeHtml is inert.
 import fc from 'fast-check';
 import t from 'tap';
 import { buildReport, parseReport, renderHtml, type ReportCaseInput } from '../../src';
@@ -32,7 +32,36 @@ function hostileReport(): ReturnType<typeof parseReport> {
           ms: 12,
           reason: `reason ${PAYLOAD}`,
           failures: [`failure ${PAYLOAD}`],
-          assertions: [{ name: `assertion ${PAYLOAD}`, ok: false, diag: `diag ${PAYLOAD}` }],
+          assertions: [
+            {
+              name: `assertion ${PAYLOAD}`,
+              ok: false,
+              diag: `diag ${PAYLOAD}`,
+              expected: `expected ${PAYLOAD}`,
+              observed: `observed ${PAYLOAD}`,
+              at: `at ${PAYLOAD}`,
+            },
+          ],
+          events: [
+            {
+              atMs: 1,
+              source: `<b>"'&`,
+              channel: PAYLOAD,
+              text: `event ${PAYLOAD}`,
+              fields: { [`key<b>"'&`]: `field ${PAYLOAD}` },
+            },
+            {
+              atMs: 2,
+              source: 'net',
+              channel: 'sim:net:dial',
+              text: 'dial',
+              fields: { port: `port ${PAYLOAD}`, verdict: `verdict ${PAYLOAD}` },
+            },
+          ],
+          metrics: [
+            { name: `samples ${PAYLOAD}`, unit: `<u>"'&`, kind: 'samples', values: [1, 2, 3] },
+            { name: `series ${PAYLOAD}`, unit: `<u>"'&`, kind: 'series', points: [[0, 1]] },
+          ],
         },
         { case: hostile('SB-010', 'should'), outcome: 'fail', ms: 3, reason: `should ${PAYLOAD}` },
         { case: hostile('IP-004'), outcome: 'skip', ms: 0, reason: `skip ${PAYLOAD}` },
@@ -66,7 +95,11 @@ void t.test('script tags, quotes and ampersands in report texts appear escaped',
   t.equal((html.match(/<\/script>/gi) ?? []).length, 1);
   t.equal((html.match(/<details /g) ?? []).length, report.cases.length, 'a drill-down per case');
   t.equal((html.match(/<\/details>/g) ?? []).length, report.cases.length, 'none closed early');
-  t.equal((html.match(/<\/table>/g) ?? []).length, 3, 'matrix, case table, one assertion table');
+  t.equal(
+    (html.match(/<\/table>/g) ?? []).length,
+    5,
+    'matrix, case table, and one assertion, measurement and event table',
+  );
   for (const label of [
     'title',
     'requirement',
@@ -81,12 +114,25 @@ void t.test('script tags, quotes and ampersands in report texts appear escaped',
     'node',
     'host',
     'run',
+    'expected',
+    'observed',
+    'at',
+    'event',
+    'field',
+    'samples',
+    'series',
   ]) {
     t.match(html, `${label} ${ESCAPED}`, `the ${label} is shown, escaped`);
   }
   t.match(html, `area ${ESCAPED} (PORT)`, 'the area title is shown, escaped');
   t.match(html, `relaycheck run --case &#39;${ESCAPED}&#39;`, 'the command is shown, escaped');
   t.match(html, `>area ${ESCAPED} (PORT)</text>`, 'echarts escaped the area title in the chart');
+  t.match(html, `<td><code>${ESCAPED}</code></td>`, 'the event channel is shown, escaped');
+  t.match(html, '<td>&lt;b&gt;&quot;&#39;&amp;</td>', 'the event source is shown, escaped');
+  t.match(html, `key&lt;b&gt;&quot;&#39;&amp;=field ${ESCAPED}`, 'a field is shown, escaped');
+  t.match(html, `>samples ${ESCAPED}</text>`, 'echarts escaped the metric name in its chart');
+  t.match(html, `>verdict ${ESCAPED}</text>`, 'and the verdict in the dial chart legend');
+  t.match(html, `>port ${ESCAPED}</text>`, 'and the port on its axis');
   t.end();
 });
 

@@ -1,11 +1,84 @@
 // A recorded run for the index.html tests, with no IO. In: the real case catalogue. Out: run
-// input with every outcome (pass, non-strict, fail, skip, info) over every area, recorded
-// failures and assertions with diagnostics, and durations spread from milliseconds to a
-// minute, plus the outcome counts per area that the page must show (counted here, apart from
-// the report builder).
+// input with every outcome over every area, recorded failures, assertions with expected and
+// observed, event log slices (dials with several verdicts), samples and series metrics, and
+// durations from milliseconds to a minute, plus the counts per area the page must show.
 import { CATALOGUE, type Case } from '../../../suites/catalogue';
-import type { BuildReportInput, ReportCaseInput, ReportOutcome } from '../../src';
+import type {
+  BuildReportInput,
+  ReportCaseInput,
+  ReportEvent,
+  ReportMetric,
+  ReportOutcome,
+} from '../../src';
 import { ENDED, ENVIRONMENT, STARTED } from '../lib/fixture';
+
+/** A deterministic stream of numbers in [0, 1) (a small LCG), so the page is the same each run. */
+export function numbers(seed: number): () => number {
+  let x = seed >>> 0;
+  return () => {
+    x = (Math.imul(x, 1_664_525) + 1_013_904_223) >>> 0;
+    return x / 2 ** 32;
+  };
+}
+
+/** A dial event as the network model publishes it (sim:net:dial). */
+export function dial(atMs: number, port: number, verdict: string, host?: string): ReportEvent {
+  const address = port === 9352 ? '51.140.146.60' : '51.140.146.50';
+  return {
+    atMs,
+    source: 'net',
+    channel: 'sim:net:dial',
+    text: `dial ${host ?? address}:${port} ${verdict}`,
+    fields: { port, address, ...(host !== undefined ? { host } : {}), verdict },
+  };
+}
+
+/** PORT-003's event log: 5671 refused three times, then AMQP over WebSockets on 443. */
+export function port003Events(): ReportEvent[] {
+  const host = 'council-42.servicebus.windows.net';
+  const events: ReportEvent[] = [
+    { atMs: 0.4, source: 'relay', channel: 'relay:start', text: 'relay started (profile default)' },
+    dial(11.2, 5671, 'reject', host),
+    { atMs: 11.9, source: 'relay', channel: 'relay:egress:dial', text: 'ECONNREFUSED 5671' },
+    dial(512.6, 5671, 'reject', host),
+    dial(1530.1, 5671, 'reject', host),
+    dial(2101.7, 443, 'accept', host),
+    { atMs: 2140, source: 'sb', channel: 'sim:sb:open', text: 'AMQP open over WebSockets' },
+    { atMs: 2141, source: 'sb', channel: 'sim:sb:begin', text: 'begin channel 0' },
+    dial(2402.5, 9352, 'drop', 'council-42-relay.servicebus.windows.net'),
+    dial(2810.3, 443, 'accept', 'council-42-relay.servicebus.windows.net'),
+  ];
+  for (let i = 0; i < 16; i++) {
+    events.push({
+      atMs: 2900 + i * 125.5,
+      source: i % 2 === 0 ? 'sb' : 'hc',
+      channel: i % 2 === 0 ? 'sim:sb:transfer' : 'sim:hc:frame',
+      text: i % 2 === 0 ? `transfer delivery-id ${i / 2}` : `hc frame ${i} (request)`,
+      fields: { n: i, settled: i % 4 === 0 },
+    });
+  }
+  return events;
+}
+
+/** Metrics of the information case: send-to-complete latencies and throughput over time. */
+export function sb020Metrics(): ReportMetric[] {
+  const next = numbers(20);
+  const values = Array.from({ length: 400 }, () => {
+    const r = next();
+    return Math.round((8 + r * r * 40 + (r > 0.97 ? 120 : 0)) * 100) / 100;
+  });
+  const points = Array.from({ length: 120 }, (_, i): [number, number] => [
+    i * 250,
+    Math.round((40 + 12 * Math.sin(i / 9) + next() * 4) * 10) / 10,
+  ]);
+  return [
+    { name: 'send-to-complete latency', unit: 'ms', kind: 'samples', values },
+    { name: 'throughput', unit: 'MiB/s', kind: 'series', points },
+  ];
+}
+
+/** A passing case with many assertions (they fold behind a count on the page). */
+export const MANY_ASSERTIONS = 'HS-001';
 
 /** Must cases that fail in the recorded run, with what they recorded. */
 export const FAILED: Readonly<Record<string, Omit<ReportCaseInput, 'case' | 'outcome'>>> = {
@@ -14,19 +87,34 @@ export const FAILED: Readonly<Record<string, Omit<ReportCaseInput, 'case' | 'out
     reason: 'falls back to AMQP over WebSockets on 443 when 5671 is refused > relays a message',
     failures: ['PORT-003 falls back to AMQP over WebSockets on 443 > relays a message'],
     assertions: [
-      { name: 'the relay dials 5671 first', ok: true },
-      { name: 'the firewall refuses 5671', ok: true },
+      {
+        name: 'the relay dials 5671 first',
+        ok: true,
+        expected: '5671',
+        observed: '5671',
+        at: 'suites/port/falls-back.test.ts:61',
+      },
+      { name: 'the firewall refuses 5671', ok: true, at: 'suites/port/falls-back.test.ts:70' },
       {
         name: 'relays a message',
         ok: false,
+        expected: '1 message completed',
+        observed: '0 messages completed',
         diag: 'found: 0 messages completed\nwanted: 1 message completed\nat: suites/port/falls-back.test.ts:88',
+        at: 'suites/port/falls-back.test.ts:88',
       },
     ],
+    events: port003Events(),
   },
   'DLV-005': {
     ms: 61_400,
     reason: 'message executed twice after SIGKILL at point 7 (seed 42)',
     failures: ['DLV-005 > no effect is duplicated', 'DLV-005 > every message is settled'],
+    events: [
+      { atMs: 0, source: 'bo', channel: 'sim:bo:journal', text: 'POST /council-tax 201' },
+      { atMs: 10.5, source: 'bo', channel: 'sim:bo:journal', text: 'POST /council-tax 201' },
+    ],
+    eventsDropped: 1234,
   },
 };
 
@@ -60,7 +148,26 @@ function outcomeOf(c: Case): ReportCaseInput {
   const skipped = SKIPPED[c.id];
   if (skipped !== undefined) return { case: c, outcome: 'skip', ms: 0, reason: skipped };
   if (INFO.includes(c.id)) {
-    return { case: c, outcome: 'info', ms: durationOf(c.id), reason: 'measured 412 messages/s' };
+    return {
+      case: c,
+      outcome: 'info',
+      ms: durationOf(c.id),
+      reason: 'measured 412 messages/s',
+      metrics: sb020Metrics(),
+    };
+  }
+  if (c.id === MANY_ASSERTIONS) {
+    return {
+      case: c,
+      outcome: 'pass',
+      ms: durationOf(c.id),
+      assertions: Array.from({ length: 45 }, (_, i) => ({
+        name: `handshake ${i + 1} completes`,
+        ok: true,
+        expected: 'accepted',
+        observed: 'accepted',
+      })),
+    };
   }
   return { case: c, outcome: 'pass', ms: durationOf(c.id) };
 }

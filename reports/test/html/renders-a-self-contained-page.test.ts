@@ -1,8 +1,8 @@
 // renderHtml on the recorded run, as text (no browser). In: the recorded run of
 // ./fixture.ts, built into a report. Out: checks that index.html has the verdict banner with
 // links to the failed cases, the matrix with the counts of the run, a drill-down per case,
-// two inline SVG charts, one script of its own, a strict CSP, nothing that would be fetched,
-// everything visible without script, and that writeReport writes it beside the others.
+// three run charts (and the cases' own), one script of its own, a strict CSP, nothing that
+// would be fetched, all visible without script, and that writeReport writes it beside the others.
 import { mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -108,17 +108,39 @@ void t.test('every case has a row and a drill-down with its requirement and evid
   t.match(drill, '<dt>level</dt><dd>must (required)</dd>');
   t.match(drill, '<dt>duration</dt><dd>30.0 s</dd>');
   t.match(drill, 'Expected and observed');
-  t.match(drill, '<td>relays a message</td><td><span class="outcome fail">did not hold</span>');
-  t.match(drill, '<pre>found: 0 messages completed\nwanted: 1 message completed');
+  t.match(
+    drill,
+    '<tr class="failed"><td>relays a message</td><td><span class="outcome fail">FAILED</span></td>' +
+      '<td><pre>1 message completed</pre></td><td><pre>0 messages completed</pre>' +
+      '<pre class="diag">found: 0 messages completed\nwanted: 1 message completed',
+  );
   t.match(drill, 'Failed assertions');
-  t.match(drill, 'carries no event log', 'says what is missing rather than inventing it');
+  t.match(drill, '<h3>Event log</h3><details class="more events"><summary>26 events</summary>');
+  const dlv = details.slice(details.indexOf('id="case-DLV-005"'));
+  t.match(
+    dlv.slice(0, dlv.indexOf('</details>')),
+    '1234 more events not kept',
+    'says what was left out rather than hiding it',
+  );
+  const hs = details.slice(details.indexOf('id="case-HS-002"'));
+  t.match(
+    hs.slice(0, hs.indexOf('</details>')),
+    'The case recorded no event log',
+    'says what is missing rather than inventing it',
+  );
   t.end();
 });
 
-void t.test('two inline SVG charts, with titles and axis names', (t) => {
+void t.test('three inline SVG run charts, with titles and axis names', (t) => {
   const charts = section('charts');
-  t.equal(count(charts, /<svg /g), 2);
-  t.equal(count(html, /<svg /g), 2, 'no other SVG on the page');
+  t.equal(count(charts, /<svg /g), 3);
+  t.match(charts, /<figure id="chart-dials"><svg role="img" aria-label="Dial attempts of the run/);
+  t.match(charts, '>Dial attempts by port and verdict</text>');
+  t.equal(
+    count(html, /<svg /g),
+    6,
+    'the others are in drill-downs: the dials of PORT-003, the two metrics of SB-020',
+  );
   t.match(charts, /<figure id="chart-outcomes"><svg role="img" aria-label="Outcomes per area: /);
   t.match(charts, /<figure id="chart-durations"><svg role="img" aria-label="The slowest cases: /);
   t.match(charts, '>Outcomes per area</text>');
@@ -126,7 +148,8 @@ void t.test('two inline SVG charts, with titles and axis names', (t) => {
   t.match(charts, '>duration (seconds)</text>');
   t.match(charts, '>cases</text>');
   t.match(charts, '>DLV-005 (fail)</text>', 'the slowest case is named with its outcome');
-  t.equal(count(charts, /ecmeta_series_index="0"[^>]*ecmeta_data_index/g) > 0, true, 'bars');
+  t.ok(count(charts, /<path d="M[^"]*Z" [^>]*fill="#1a7f37"/g) > 5, 'bars in the colour of pass');
+  t.notMatch(charts, 'ecmeta_', 'without the attributes only a script would read');
   t.notMatch(charts, 'could not be drawn');
   t.same(brokenTags(charts), [], 'no tag of the charts is broken by a quote');
   t.end();

@@ -1,9 +1,9 @@
 // index.html in a real browser: Debian's chromium driven by playwright-core, headless, with a
 // fresh profile. In: the recorded run written as a report folder in a temporary directory.
-// Out: checks that the page loads from file:// with no console or page error and no request
-// but its own file, that the banner, matrix and charts show, that a failed case's link opens
-// its drill-down and that the filter hides rows; screenshot.png is written beside the report
-// (kept, with its path printed, when RELAYCHECK_KEEP_HTML_CHECK=1).
+// Out: checks the page loads from file:// with no console or page error and no request but
+// its own file, the banner, matrix and charts show, a failed case's link opens its drill-down
+// (expected vs observed, event log, charts) and the filter hides rows; screenshot.png and
+// drilldown.png are written beside the report (kept when RELAYCHECK_KEEP_HTML_CHECK=1).
 import { existsSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -76,9 +76,10 @@ void t.test(
     const matrix = page.locator('#matrix table');
     t.ok(await matrix.isVisible(), 'the area x outcome matrix is visible');
     t.equal(await matrix.locator('tbody tr').count(), report.areas.length + 1, 'a row per area');
-    t.equal(await page.locator('figure svg').count(), 2, 'two charts');
+    t.equal(await page.locator('#charts figure svg').count(), 3, 'three run charts');
     t.ok(await page.locator('#chart-outcomes svg').isVisible(), 'the outcomes chart shows');
     t.ok(await page.locator('#chart-durations svg').isVisible(), 'the durations chart shows');
+    t.ok(await page.locator('#chart-dials svg').isVisible(), 'the dials chart shows');
     t.ok(await page.locator('#case-filter').isVisible(), 'the script showed the filter form');
     const screenshot = join(outDir, 'screenshot.png');
     await page.screenshot({ path: screenshot, timeout: STEP_MS });
@@ -103,6 +104,40 @@ void t.test(
     );
     t.match(await drill.innerText(), /found: 0 messages completed/, 'observed is shown');
     t.ok(page.url().endsWith(`#case-${failed}`), 'the address names the case');
+
+    // its evidence: expected vs observed, the event log (folded: 26 events), the dial chart
+    const assertions = drill.locator('table.assertions');
+    t.ok(await assertions.isVisible(), 'the expected and observed table shows');
+    const firstRow = assertions.locator('tbody tr').first();
+    t.match(
+      await firstRow.innerText(),
+      /relays a message\s+FAILED\s+1 message completed\s+0 messages completed/,
+      'the failed assertion comes first with what it expected and observed',
+    );
+    const events = drill.locator('table.events');
+    t.notOk(await events.isVisible(), 'the long event log starts folded');
+    await drill.locator('details.events > summary').click();
+    await events.waitFor({ state: 'visible' });
+    t.equal(await events.locator('tbody tr').count(), 26, 'a row per event once unfolded');
+    t.match(
+      await events.innerText(),
+      /sim:net:dial\s+dial council-42\.servicebus\.windows\.net:5671 reject/,
+    );
+    const dials = drill.locator(`#chart-${failed}-dials svg`);
+    t.ok(await dials.isVisible(), 'the dial chart shows');
+    const box = await dials.boundingBox();
+    t.ok(box !== null && box.width > 300 && box.height > 150, 'at a readable size');
+    const drilldownShot = join(outDir, 'drilldown.png');
+    await drill.screenshot({ path: drilldownShot, timeout: STEP_MS });
+    t.ok(existsSync(drilldownShot), 'drilldown.png is written beside the report');
+    t.comment(`drill-down screenshot: ${drilldownShot}`);
+
+    // a case with metrics: its histogram and line show
+    await page.locator('#row-SB-020 a[href="#case-SB-020"]').click();
+    const metrics = page.locator('#case-SB-020');
+    await metrics.locator('#chart-SB-020-m0 svg').waitFor({ state: 'visible' });
+    t.ok(await metrics.locator('#chart-SB-020-m1 svg').isVisible(), 'the histogram and line show');
+    t.match(await metrics.locator('table.metrics').innerText(), /send-to-complete latency/);
 
     // the text filter hides rows that do not match
     const rows = page.locator('#case-table tbody tr');

@@ -8,7 +8,7 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { selectRangesFromFile } from '../../../relay/src/egress/load';
-import { writeFileAtomic } from '../cloud/tls/ca';
+import { writeFileAtomic, type CertificateAuthority } from '../cloud/tls/ca';
 import { startServiceBusSimulator, type ServiceBusSimulator } from '../cloud/servicebus';
 import { startControlApi, type ControlApi } from '../cloud/servicebus/control';
 import { startHybridSimulator, type HybridSimulator } from '../cloud/hybrid';
@@ -32,6 +32,11 @@ export interface WorldOptions {
   readonly dir: string;
   /** Resolves relative paths in the config (service-tag sources); default the cwd. */
   readonly baseDir?: string;
+  /**
+   * Issue every TLS listener's certificate under this CA (default: a fresh CA per listener
+   * kind). A run that keeps one relay across several worlds passes the same CA each time.
+   */
+  readonly ca?: CertificateAuthority;
 }
 
 /** What a relay needs to run against the world (written to relay-config.json, mode 0600). */
@@ -130,6 +135,7 @@ export async function startWorld(config: WorldConfig, options: WorldOptions): Pr
       const sb = await startServiceBusSimulator({
         config: config.serviceBus,
         caPath: join(options.dir, 'servicebus-ca.pem'),
+        ...(options.ca === undefined ? {} : { ca: options.ca }),
       });
       serviceBus = sb;
       closers.push(() => sb.close());
@@ -145,6 +151,7 @@ export async function startWorld(config: WorldConfig, options: WorldOptions): Pr
     if (config.hybrid !== undefined) {
       const hc = await startHybridSimulator(config.hybrid, {
         caPath: join(options.dir, 'hybrid-ca.pem'),
+        ...(options.ca === undefined ? {} : { ca: options.ca }),
       });
       hybrid = hc;
       closers.push(() => hc.close());
@@ -163,9 +170,13 @@ export async function startWorld(config: WorldConfig, options: WorldOptions): Pr
     }
 
     // One bundle of every CA, so a relay trusts one file.
-    const pems = [serviceBus?.caPath, hybrid?.caPath]
-      .filter((p): p is string => p !== undefined)
-      .map((p) => readFileSync(p, 'utf8').trim());
+    const pems = [
+      ...new Set(
+        [serviceBus?.caPath, hybrid?.caPath]
+          .filter((p): p is string => p !== undefined)
+          .map((p) => readFileSync(p, 'utf8').trim()),
+      ),
+    ];
     const caPath = pems.length === 0 ? undefined : join(options.dir, 'ca.pem');
     if (caPath !== undefined) writeFileAtomic(caPath, pems.join('\n') + '\n');
 

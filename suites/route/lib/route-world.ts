@@ -8,20 +8,27 @@ import { readdir } from 'node:fs/promises';
 import type { BackOffice } from '../../../simulator/src/backoffice';
 import { INTAKE_SERVICES } from '../../../simulator/src/backoffice';
 import type { TenantDriver } from '../../../simulator/src/cloud/tenant';
-import type { RelayChild } from '../../lib/relay-child';
+import { isEvent, type RelayChild } from '../../lib/relay-child';
 import { startRelayWorld, type Json, type RelayWorld } from '../../lib/relay-world';
 
 export interface RouteWorld {
   readonly rw: RelayWorld;
-  readonly relay: RelayChild;
+  /** The reference relay child; undefined in an external-relay run (the relay is not ours). */
+  readonly relay: RelayChild | undefined;
   readonly tenant: TenantDriver;
   readonly backOffice: BackOffice;
 }
 
 /**
  * Starts the world and one relay child on its relay.json (changed by `change` when given) and
- * resolves once the relay's handshake session is live.
+ * resolves once the relay's handshake session is live. In an external-relay run it starts no
+ * relay: it resolves once the external relay is connected to this world (no `change` there).
  */
+export async function startRouteWorld(
+  t: tap.Test,
+  change: (config: Json) => void,
+): Promise<RouteWorld & { readonly relay: RelayChild }>;
+export async function startRouteWorld(t: tap.Test): Promise<RouteWorld>;
 export async function startRouteWorld(
   t: tap.Test,
   change?: (config: Json) => void,
@@ -31,11 +38,53 @@ export async function startRouteWorld(
   if (tenant === undefined || backOffice === undefined) {
     throw new Error('the world has no tenant driver or no back office');
   }
+  if (rw.stage !== undefined) {
+    if (change !== undefined)
+      throw new Error('this case changes the relay config: it needs the reference relay');
+    await rw.externalLive();
+    return { rw, relay: undefined, tenant, backOffice };
+  }
   const relay = rw.startRelay(
     change === undefined ? rw.relayConfigPath : rw.writeRelayConfig('relay-route.json', change),
   );
   await rw.live(relay);
   return { rw, relay, tenant, backOffice };
+}
+
+/**
+ * Resolves when the requests message `messageId` was settled `outcome`: with the reference
+ * relay, on the relay's own report (relay:work, with `code` when given); with an external
+ * relay, on the namespace's record of the settlement (and the dead-letter reason = `code`).
+ */
+export async function settledBy(
+  route: RouteWorld,
+  messageId: string,
+  outcome: 'completed' | 'dead-lettered',
+  code?: string,
+): Promise<void> {
+  if (route.relay !== undefined) {
+    await route.relay.waitFor(
+      isEvent('relay:work', {
+        via: 'servicebus',
+        messageId,
+        outcome,
+        ...(code === undefined ? {} : { code }),
+      }),
+      `the relay reporting ${messageId} ${outcome}`,
+    );
+    return;
+  }
+  await route.rw.waitForWorld(
+    (e) =>
+      outcome === 'completed'
+        ? e.channel === 'sim:sb:settled' &&
+          e.data.messageId === messageId &&
+          e.data.outcome === 'completed'
+        : e.channel === 'sim:sb:deadlettered' &&
+          e.data.messageId === messageId &&
+          (code === undefined || e.data.reason === code),
+    `the namespace recording ${messageId} ${outcome}`,
+  );
 }
 
 export function sha256(bytes: Uint8Array | string): string {

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { systemClock } from '../../../../relay/src/protocol/primitives';
 import { createSasToken, rightsAllow, type SasRight } from '../../../../relay/src/protocol/sas';
-import { createTlsMaterial, type TlsMaterial } from '../tls/ca';
+import { createTlsMaterial, type CertificateAuthority, type TlsMaterial } from '../tls/ca';
 import {
   findHybridConnection,
   hybridSasRules,
@@ -49,6 +49,8 @@ export interface HybridSimulatorOptions {
   };
   /** Where to write the CA certificate (PEM). Default: a temporary file removed by close(). */
   readonly caPath?: string;
+  /** Issue the server certificate under this CA instead of a fresh one (a run-long CA). */
+  readonly ca?: CertificateAuthority;
   /** Clock and timers (default: the real ones). Tests pass a ManualScheduler. */
   readonly scheduler?: Scheduler;
   /** Limits (Azure's figures by default; see DEFAULT_LIMITS). */
@@ -164,6 +166,7 @@ export async function startHybridSimulator(
     tls = createTlsMaterial({
       hosts: ['localhost', '127.0.0.1', '::1', config.host],
       caPath,
+      ...(options.ca === undefined ? {} : { ca: options.ca }),
       clock: systemClock,
     });
   }

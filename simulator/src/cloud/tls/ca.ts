@@ -10,6 +10,7 @@
 // which node:crypto signs. (forge's own certificate API only handles RSA keys.)
 import {
   createHash,
+  createPrivateKey,
   generateKeyPairSync,
   randomBytes,
   sign,
@@ -62,6 +63,11 @@ export interface CertificateAuthorityOptions {
   readonly validityDays?: number;
   /** Common name of the CA (default "relaycheck simulator CA"). */
   readonly caName?: string;
+  /**
+   * An existing CA to issue the server certificate under (e.g. one kept for a whole run, so a
+   * relay started once trusts every world of the run); default: a fresh CA.
+   */
+  readonly ca?: CertificateAuthority;
   readonly clock?: Clock;
 }
 
@@ -394,11 +400,46 @@ export function createTlsMaterial(options: CertificateAuthorityOptions): TlsMate
   const days = options.validityDays ?? 2;
   const notBefore = new Date(now - BACKDATE_MS);
   const notAfter = new Date(now + days * DAY_MS);
-  const ca = createCertificateAuthority({
-    name: options.caName ?? 'relaycheck simulator CA',
-    notBefore,
-    notAfter,
-  });
+  const ca =
+    options.ca ??
+    createCertificateAuthority({
+      name: options.caName ?? 'relaycheck simulator CA',
+      notBefore,
+      notAfter,
+    });
   const server = issueServerCertificate({ hosts, notBefore, notAfter, issuer: ca.issuer });
   return tlsMaterialFrom(ca, server, { hosts, caPath: options.caPath, notBefore, notAfter });
+}
+
+/** A CA as two PEM texts: its certificate and its PKCS#8 private key (keep that one 0600). */
+export interface CertificateAuthorityPem {
+  readonly certPem: string;
+  readonly keyPem: string;
+}
+
+/** The PEM form of a CA, to keep it for a later process. */
+export function exportCertificateAuthority(ca: CertificateAuthority): CertificateAuthorityPem {
+  return Object.freeze({
+    certPem: ca.pem,
+    keyPem: ca.issuer.key.export({ type: 'pkcs8', format: 'pem' }).toString(),
+  });
+}
+
+/**
+ * A CA back from its PEM form. Throws when the key is not the certificate's or the
+ * certificate is not a CA.
+ */
+export function importCertificateAuthority(pem: CertificateAuthorityPem): CertificateAuthority {
+  const cert = new X509Certificate(pem.certPem);
+  const key = createPrivateKey(pem.keyPem);
+  if (!cert.ca) throw new Error('importCertificateAuthority: the certificate is not a CA');
+  if (!cert.checkPrivateKey(key)) {
+    throw new Error("importCertificateAuthority: the key is not the certificate's");
+  }
+  const name = /CN=([^\n,]+)/.exec(cert.subject)?.[1] ?? 'relaycheck simulator CA';
+  const spki = cert.publicKey.export({ type: 'spki', format: 'der' });
+  return Object.freeze({
+    pem: pem.certPem,
+    issuer: Object.freeze({ name, key, keyId: keyId(spki) }),
+  });
 }

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { systemClock, type Clock } from '../../../../../relay/src/protocol/primitives';
-import { createTlsMaterial, type TlsMaterial } from '../../tls/ca';
+import { createTlsMaterial, type CertificateAuthority, type TlsMaterial } from '../../tls/ca';
 import {
   parseNamespaceConfig,
   sasRules,
@@ -39,6 +39,8 @@ export interface ServiceBusSimulatorOptions {
   };
   /** Where to write the CA certificate (PEM). Default: a temporary file removed by close(). */
   readonly caPath?: string;
+  /** Issue the server certificate under this CA instead of a fresh one (a run-long CA). */
+  readonly ca?: CertificateAuthority;
   readonly clock?: Clock;
   /** Limits of the AMQP edge (defaults: 65536-byte frames, 1000 links, 5000 connections). */
   readonly limits?: Partial<EdgeLimits>;
@@ -125,6 +127,7 @@ export async function startServiceBusSimulator(
     tls = createTlsMaterial({
       hosts: ['localhost', '127.0.0.1', '::1', config.host],
       caPath,
+      ...(options.ca === undefined ? {} : { ca: options.ca }),
       clock,
     });
   }
