@@ -101,3 +101,18 @@ void t.test('--relay external needs --relay-config, and --relay-config needs it'
   t.equal(await main(['node', 'relaycheck', 'run', '--relay', 'mine'], io3), 2);
   t.match(io3.stderr, /expected one of reference, external/);
 });
+
+void t.test(
+  '--list with --relay external says which cases run and which are skipped',
+  async (t) => {
+    const io = capture();
+    const code = await main(
+      ['node', 'relaycheck', 'run', '--relay', 'external', '--list', '--area', 'route'],
+      io,
+    );
+    t.equal(code, 0, 'listing needs no --relay-config');
+    t.match(io.stdout, /ROUTE-001 +must +runs /);
+    t.match(io.stdout, /ROUTE-009 +must +skipped /);
+    t.match(io.stdout, /10 cases selected: 8 run against an external relay, 2 skipped/);
+  },
+);

@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import { AREAS, CATALOGUE, type Area, type Profile } from '../../../suites/catalogue';
 import { PROFILES } from '../../../suites/catalogue/types';
 import { REPO_ROOT } from '../../../suites/lib/scan';
-import { runCases, type RunSummary } from '../../../suites/runner/run';
+import { NEEDS_REFERENCE_RELAY, runCases, type RunSummary } from '../../../suites/runner/run';
 import { selectCases } from '../../../suites/runner/select';
 import { RunError } from '../../../suites/runner/errors';
 import { progressDisplay } from './run-progress';
@@ -131,6 +131,33 @@ export function registerRun(program: Command, io: Io, exit: ExitBox): void {
         ...(opts.case !== undefined ? { include: opts.case } : {}),
         ...(opts.exclude !== undefined ? { exclude: opts.exclude } : {}),
       };
+      const cases = selectCases(CATALOGUE, selection).filter((c) =>
+        c.profiles.includes(opts.profile),
+      );
+      if (opts.list === true) {
+        if (opts.relay === 'external') {
+          const runs = cases.filter((c) => c.external === true).length;
+          io.out(
+            table(
+              ['id', 'level', 'external relay', 'title'],
+              cases.map((c) => [c.id, c.level, c.external === true ? 'runs' : 'skipped', c.title]),
+            ),
+          );
+          io.out(
+            `${cases.length} cases selected: ${runs} run against an external relay, ` +
+              `${cases.length - runs} skipped (${NEEDS_REFERENCE_RELAY})\n`,
+          );
+          return;
+        }
+        io.out(
+          table(
+            ['id', 'level', 'title'],
+            cases.map((c) => [c.id, c.level, c.title]),
+          ),
+        );
+        io.out(`${cases.length} cases selected\n`);
+        return;
+      }
       if (opts.relay === 'external' && opts.relayConfig === undefined) {
         io.err(
           'relaycheck: --relay external needs --relay-config <file>: where to write the config your relay must use\n',
@@ -141,19 +168,6 @@ export function registerRun(program: Command, io: Io, exit: ExitBox): void {
       if (opts.relay === 'reference' && opts.relayConfig !== undefined) {
         io.err('relaycheck: --relay-config goes with --relay external only\n');
         exit.code = 2;
-        return;
-      }
-      const cases = selectCases(CATALOGUE, selection).filter((c) =>
-        c.profiles.includes(opts.profile),
-      );
-      if (opts.list === true) {
-        io.out(
-          table(
-            ['id', 'level', 'title'],
-            cases.map((c) => [c.id, c.level, c.title]),
-          ),
-        );
-        io.out(`${cases.length} cases selected\n`);
         return;
       }
       if (cases.length === 0) {
