@@ -190,6 +190,8 @@ const VERDICT_COLOURS: Readonly<Record<string, string>> = {
   accept: '#1a7f37',
   reject: '#cf222e',
   drop: '#b35900',
+  'probe refused': '#8250df',
+  'probe timeout': '#9a6700',
 };
 
 /** A dial event as the charts read it: its time, logical port and firewall verdict. */
@@ -199,19 +201,37 @@ export interface Dial {
   readonly verdict: string;
 }
 
-/** The dial events among `events` (channel sim:net:dial), port and verdict as text. */
+/** The channel of the reference relay's port probes (their outcome as the relay saw it). */
+export const PROBE_CHANNEL = 'relay:connectivity:probe';
+
+/**
+ * The dial attempts among `events`: each connection the network model let through or stopped
+ * (sim:net:dial, its firewall verdict), and each probe the relay saw fail (relay:connectivity:
+ * probe, verdict "probe <diagnosis>"): a port the firewall rejects is refused before any
+ * connection reaches the model, so only the prober sees those attempts.
+ */
 export function dialsOf(events: readonly ReportEvent[]): Dial[] {
-  return events
-    .filter((e) => e.channel === DIAL_CHANNEL)
-    .map((e) => {
-      const port = e.fields?.port;
+  const out: Dial[] = [];
+  for (const e of events) {
+    const port = e.fields?.port;
+    const portText = port === undefined || port === null ? '(no port)' : String(port);
+    if (e.channel === DIAL_CHANNEL) {
       const verdict = e.fields?.verdict;
-      return {
+      out.push({
         atMs: e.atMs,
-        port: port === undefined || port === null ? '(no port)' : String(port),
+        port: portText,
         verdict: typeof verdict === 'string' && verdict !== '' ? verdict : 'unknown',
-      };
-    });
+      });
+    } else if (e.channel === PROBE_CHANNEL && e.fields?.outcome !== 'ok') {
+      const why = e.fields?.diagnosis ?? e.fields?.outcome;
+      out.push({
+        atMs: e.atMs,
+        port: portText,
+        verdict: `probe ${typeof why === 'string' && why !== '' ? why : 'failed'}`,
+      });
+    }
+  }
+  return out;
 }
 
 /** Ports in numeric order (names that are not numbers after them, alphabetically). */

@@ -396,7 +396,7 @@ function chartsPart(c: ReportCase): string {
       figure(
         `${base}-dials`,
         dialsOverTimeChart(`${base}-dials`, dials),
-        `Each dial the relay made during the case: when (ms since the case started), to which logical port, and the firewall's verdict (${plural(dials.length, 'dial', 'dials')}).`,
+        `Each dial the relay made during the case: when (ms since the case started), to which logical port, and the verdict: the firewall's for connections that reached the network model, "probe …" for the relay's probes that were refused or timed out before reaching it (${plural(dials.length, 'dial', 'dials')}).`,
       ),
     );
   }
