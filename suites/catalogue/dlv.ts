@@ -15,6 +15,7 @@ export const DLV_CASES = defineCases('dlv', [
     source: ISSUE,
     level: 'must',
     profiles: [...BOTH],
+    external: true,
   },
   {
     id: 'DLV-002',

@@ -92,6 +92,12 @@ export interface RelayWorld {
   health(relay: RelayChild): Promise<HealthSnapshot>;
   /** Resolves when the relay's session is live (an event, not a poll). */
   live(relay: RelayChild): Promise<void>;
+  /**
+   * The relay a case drives, connected: the reference relay started on the world's relay.json
+   * and live; in an external-relay run none is started (undefined) once the external relay is
+   * connected to this world. A case reads the relay's own events only when it gets a child.
+   */
+  relayUnderTest(): Promise<RelayChild | undefined>;
 }
 
 /** Deep-merges `patch` into `target` (objects only; arrays and values replace). */
@@ -215,48 +221,48 @@ export async function startRelayWorld(
   };
   const relayConfigPath = write('relay-case.json', relayConfig);
   const hcPaths = (relayConfig.hybrid as { paths?: string[] } | undefined)?.paths ?? [];
+  const externalLive = async (): Promise<void> => {
+    if (stage === undefined) throw new Error('externalLive: this is not an external-relay run');
+    await waitForWorld(
+      (e) => e.channel === 'sim:tenant:session' && e.data.state === 'live',
+      "the external relay's live handshake session",
+    );
+    await waitForWorld(
+      (e) => e.channel === 'sim:sb:receiver-opened' && e.data.entity === 'requests',
+      'the external relay receiving from the requests queue',
+    );
+    await Promise.all(
+      hcPaths.map((path) =>
+        waitForWorld(
+          (e) => e.channel === 'sim:hc:listener-connected' && e.data.path === path,
+          `the external relay listening on ${path}`,
+        ),
+      ),
+    );
+  };
+  // NODE_EXTRA_CA_CERTS as the relay command would set it from tls.caFile: the child is then
+  // the relay process itself (no re-run), so its pid is the one PORT-011 inspects.
+  const startRelay = (configPath = relayConfigPath): RelayChild => {
+    if (stage !== undefined) {
+      throw new Error('an external-relay run starts no relay: this case needs the reference relay');
+    }
+    return startRelayChild(
+      t,
+      configPath,
+      world.caPath === undefined ? {} : { NODE_EXTRA_CA_CERTS: world.caPath },
+    );
+  };
   return {
     world,
     stage,
     worldEvents,
     waitForWorld,
-    externalLive: async () => {
-      if (stage === undefined) throw new Error('externalLive: this is not an external-relay run');
-      await waitForWorld(
-        (e) => e.channel === 'sim:tenant:session' && e.data.state === 'live',
-        "the external relay's live handshake session",
-      );
-      await waitForWorld(
-        (e) => e.channel === 'sim:sb:receiver-opened' && e.data.entity === 'requests',
-        'the external relay receiving from the requests queue',
-      );
-      await Promise.all(
-        hcPaths.map((path) =>
-          waitForWorld(
-            (e) => e.channel === 'sim:hc:listener-connected' && e.data.path === path,
-            `the external relay listening on ${path}`,
-          ),
-        ),
-      );
-    },
+    externalLive,
     dir,
     relayConfig,
     relayConfigPath,
     netEvents,
-    // NODE_EXTRA_CA_CERTS as the relay command would set it from tls.caFile: the child is then
-    // the relay process itself (no re-run), so its pid is the one PORT-011 inspects.
-    startRelay: (configPath = relayConfigPath) => {
-      if (stage !== undefined) {
-        throw new Error(
-          'an external-relay run starts no relay: this case needs the reference relay',
-        );
-      }
-      return startRelayChild(
-        t,
-        configPath,
-        world.caPath === undefined ? {} : { NODE_EXTRA_CA_CERTS: world.caPath },
-      );
-    },
+    startRelay,
     writeRelayConfig: (name, change) => {
       const copy = JSON.parse(JSON.stringify(relayConfig)) as Json;
       change(copy);
@@ -269,6 +275,15 @@ export async function startRelayWorld(
     },
     live: async (relay) => {
       await relay.waitFor(isEvent('relay:session', { state: 'live' }), 'a live session');
+    },
+    relayUnderTest: async () => {
+      if (stage !== undefined) {
+        await externalLive();
+        return undefined;
+      }
+      const relay = startRelay(relayConfigPath);
+      await relay.waitFor(isEvent('relay:session', { state: 'live' }), 'a live session');
+      return relay;
     },
   };
 }

@@ -38,15 +38,10 @@ export async function startRouteWorld(
   if (tenant === undefined || backOffice === undefined) {
     throw new Error('the world has no tenant driver or no back office');
   }
-  if (rw.stage !== undefined) {
-    if (change !== undefined)
-      throw new Error('this case changes the relay config: it needs the reference relay');
-    await rw.externalLive();
-    return { rw, relay: undefined, tenant, backOffice };
+  if (change === undefined) {
+    return { rw, relay: await rw.relayUnderTest(), tenant, backOffice };
   }
-  const relay = rw.startRelay(
-    change === undefined ? rw.relayConfigPath : rw.writeRelayConfig('relay-route.json', change),
-  );
+  const relay = rw.startRelay(rw.writeRelayConfig('relay-route.json', change));
   await rw.live(relay);
   return { rw, relay, tenant, backOffice };
 }
