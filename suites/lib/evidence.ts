@@ -5,6 +5,12 @@
 // relay-child.ts (recordRelayEvent), and the metrics its body records (recordMetric). Out:
 // `assertions` (names without the case prefix; failed ones with expected/observed/at/diag),
 // `events` (a redacted slice, at most 400 with `eventsDropped`) and `metrics`.
+import type {
+  ReportAssertion,
+  ReportEvent,
+  ReportFieldValue,
+  ReportMetric,
+} from '../../reports/src/schema';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import diagnostics from 'node:diagnostics_channel';
 import { isAbsolute, relative } from 'node:path';
@@ -26,49 +32,12 @@ import { REPO_ROOT } from './scan';
 // ---------------------------------------------------------------------------------------------
 // The shape (shared with reports/src/schema.ts, which renders it)
 
-/** One assertion of the case subtest or of a subtest nested in it. */
-export interface EvidenceAssertion {
-  /** The assertion message without the "<ID> <title> > " prefix; nested: "sub > message". */
-  readonly name: string;
-  readonly ok: boolean;
-  /** Short extra text: the error type and code, tap's diff, the first stack lines. */
-  readonly diag?: string;
-  /** tap's `wanted` (or `expected`), rendered compactly. */
-  readonly expected?: string;
-  /** tap's `found` (or `actual`), rendered compactly. */
-  readonly observed?: string;
-  /** Where the assertion is, "suites/x/y.test.ts:123". */
-  readonly at?: string;
-}
-
-export type EvidenceFieldValue = string | number | boolean | null;
-
+/** One assertion of the case subtest or of a subtest nested in it (the report's shape). */
+export type EvidenceAssertion = ReportAssertion;
+export type EvidenceFieldValue = ReportFieldValue;
 /** One line of the case's event log slice. */
-export interface EvidenceEvent {
-  /** Milliseconds since the case started (>= 0, may be fractional). */
-  readonly atMs: number;
-  /** 'net' | 'sb' | 'hc' | 'bo' | 'tenant' | 'relay' | 'sim'. */
-  readonly source: string;
-  readonly channel: string;
-  /** One line, at most 400 characters, secrets removed. */
-  readonly text: string;
-  /** Flat, at most 16 keys, secrets removed. */
-  readonly fields?: Readonly<Record<string, EvidenceFieldValue>>;
-}
-
-export type EvidenceMetric =
-  | {
-      readonly name: string;
-      readonly unit: string;
-      readonly kind: 'samples';
-      readonly values: readonly number[];
-    }
-  | {
-      readonly name: string;
-      readonly unit: string;
-      readonly kind: 'series';
-      readonly points: readonly (readonly [number, number])[];
-    };
+export type EvidenceEvent = ReportEvent;
+export type EvidenceMetric = ReportMetric;
 
 /** The optional evidence fields of a case's results line (CaseResult). */
 export interface CaseEvidence {
