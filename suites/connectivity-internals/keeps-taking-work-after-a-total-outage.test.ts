@@ -7,13 +7,9 @@
 // world is such an outage for the relay).
 import t from 'tap';
 import { isEvent } from '../lib/relay-child';
-import { firewall, startRelayWorld, TCP_RANGE } from '../lib/relay-world';
+import { BLOCK_ALL, firewall, startRelayWorld, TCP_RANGE } from '../lib/relay-world';
 
 const OPEN = [443, 5671, ...TCP_RANGE];
-const BLOCK_ALL = {
-  defaultPolicy: 'reject' as const,
-  rules: [{ name: 'block-all', verdict: 'reject' as const, destination: 'any', ports: 'any' }],
-};
 
 void t.test('after every port was refused and opened again, work is answered', async (t) => {
   const rw = await startRelayWorld(t, { world: { network: { firewall: firewall(OPEN) } } });

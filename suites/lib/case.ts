@@ -56,10 +56,6 @@ function appendLine(line: CaseResult | { readonly id: string; readonly event: 's
   if (file !== undefined && file !== '') appendFileSync(file, JSON.stringify(line) + '\n');
 }
 
-function record(result: CaseResult): void {
-  appendLine(result);
-}
-
 /** The ids chosen by `relaycheck run` (RELAYCHECK_ONLY), or undefined for all. */
 function selectedIds(): Set<string> | undefined {
   const only = process.env.RELAYCHECK_ONLY;
@@ -82,7 +78,7 @@ export function kase(id: string, fn: CaseBody, options: CaseOptions = {}): Promi
   if (selectedIds()?.has(id) === false) return Promise.resolve();
   const name = `${c.id} ${c.title}`;
   if (options.skip !== undefined) {
-    record({ id, outcome: 'skip', ms: 0, reason: options.skip });
+    appendLine({ id, outcome: 'skip', ms: 0, reason: options.skip });
     return t.test(name, { skip: options.skip }, fn).then(() => undefined);
   }
   const capture = captureEnabled();
@@ -106,7 +102,7 @@ export function kase(id: string, fn: CaseBody, options: CaseOptions = {}): Promi
     const failures = (results?.failures ?? []).map((f) =>
       scrubText(stripCasePrefix(f.fullname === '' ? f.name : f.fullname, name)),
     );
-    record({
+    appendLine({
       id,
       outcome: results?.ok === false ? 'fail' : 'pass',
       ms: Math.round(ms * 10) / 10,

@@ -13,7 +13,17 @@ import { join } from 'node:path';
 import { parseWorldConfig, startWorld, type World } from '../../simulator/src/world';
 import type { HealthSnapshot } from '../../relay/src/health';
 import { isEvent, startRelayChild, type RelayChild } from './relay-child';
-import { currentStage, stageCa, stageKeys, stageWorldConfig, type Stage } from './stage';
+import { channelLog, type ChannelEvent } from './channel-log';
+import {
+  RELAY_CONNECTION_CHANNELS,
+  relayConnected,
+  relayConnectionChecks,
+  currentStage,
+  stageCa,
+  stageKeys,
+  stageWorldConfig,
+  type Stage,
+} from './stage';
 
 export type Json = Record<string, unknown>;
 
@@ -49,6 +59,12 @@ export function firewall(
   };
 }
 
+/** A firewall that refuses every port (PORT-007's blocked network, a total outage). */
+export const BLOCK_ALL = Object.freeze({
+  defaultPolicy: 'reject' as const,
+  rules: [{ name: 'block-all', verdict: 'reject' as const, destination: 'any', ports: 'any' }],
+});
+
 export interface NetDial {
   readonly host?: string;
   readonly address: string;
@@ -57,10 +73,7 @@ export interface NetDial {
 }
 
 /** One world-side event (Service Bus, Hybrid Connections, tenant) recorded for a case. */
-export interface WorldEvent {
-  readonly channel: string;
-  readonly data: Json;
-}
+export type WorldEvent = ChannelEvent;
 
 export interface RelayWorld {
   readonly world: World;
@@ -144,35 +157,18 @@ export async function startRelayWorld(
     rmSync(join(dir, 'backoffice'), { recursive: true, force: true });
   }
   const netEvents: { channel: string; data: Json }[] = [];
-  const worldEvents: WorldEvent[] = [];
-  const waiters = new Set<{ match: (e: WorldEvent) => boolean; done: (e: WorldEvent) => void }>();
   const netChannels = ['sim:net:dial', 'sim:net:firewall', 'sim:net:dns-answer'];
-  const worldChannels = [
-    'sim:sb:settled',
-    'sim:sb:deadlettered',
-    'sim:sb:receiver-opened',
-    'sim:tenant:session',
-    'sim:hc:listener-connected',
-  ];
-  const subs = [...netChannels, ...worldChannels].map((channel) => {
-    const isNet = netChannels.includes(channel);
+  const netSubs = netChannels.map((channel) => {
     const fn = (m: unknown): void => {
-      const e = { channel, data: m as Json };
-      if (isNet) {
-        netEvents.push(e);
-        return;
-      }
-      worldEvents.push(e);
-      for (const w of [...waiters]) {
-        if (w.match(e)) {
-          waiters.delete(w);
-          w.done(e);
-        }
-      }
+      netEvents.push({ channel, data: m as Json });
     };
     diagnostics.subscribe(channel, fn);
     return { channel, fn };
   });
+  const worldLog = channelLog(
+    ['sim:sb:settled', 'sim:sb:deadlettered', ...RELAY_CONNECTION_CHANNELS],
+    'the world',
+  );
   const seed = 42;
   const config = parseWorldConfig(
     {
@@ -195,20 +191,12 @@ export async function startRelayWorld(
   });
   t.teardown(async () => {
     await world.close();
-    for (const s of subs) diagnostics.unsubscribe(s.channel, s.fn);
+    for (const s of netSubs) diagnostics.unsubscribe(s.channel, s.fn);
+    worldLog.close();
     if (stage === undefined) rmSync(dir, { recursive: true, force: true });
   });
-  const waitForWorld = (match: (e: WorldEvent) => boolean, what: string): Promise<WorldEvent> => {
-    const seen = worldEvents.find(match);
-    if (seen !== undefined) return Promise.resolve(seen);
-    return new Promise((resolve, reject) => {
-      const w = { match, done: resolve };
-      waiters.add(w);
-      t.teardown(() => {
-        if (waiters.delete(w)) reject(new Error(`the world never saw ${what}`));
-      });
-    });
-  };
+  const waitForWorld = (match: (e: WorldEvent) => boolean, what: string): Promise<WorldEvent> =>
+    worldLog.waitFor(match, what);
   const path = world.relayFilePath;
   if (path === undefined) throw new Error('the world wrote no relay.json');
   const relayConfig = JSON.parse(readFileSync(path, 'utf8')) as Json;
@@ -223,22 +211,7 @@ export async function startRelayWorld(
   const hcPaths = (relayConfig.hybrid as { paths?: string[] } | undefined)?.paths ?? [];
   const externalLive = async (): Promise<void> => {
     if (stage === undefined) throw new Error('externalLive: this is not an external-relay run');
-    await waitForWorld(
-      (e) => e.channel === 'sim:tenant:session' && e.data.state === 'live',
-      "the external relay's live handshake session",
-    );
-    await waitForWorld(
-      (e) => e.channel === 'sim:sb:receiver-opened' && e.data.entity === 'requests',
-      'the external relay receiving from the requests queue',
-    );
-    await Promise.all(
-      hcPaths.map((path) =>
-        waitForWorld(
-          (e) => e.channel === 'sim:hc:listener-connected' && e.data.path === path,
-          `the external relay listening on ${path}`,
-        ),
-      ),
-    );
+    await relayConnected(worldLog, relayConnectionChecks(hcPaths));
   };
   // NODE_EXTRA_CA_CERTS as the relay command would set it from tls.caFile: the child is then
   // the relay process itself (no re-run), so its pid is the one PORT-011 inspects.
@@ -255,7 +228,7 @@ export async function startRelayWorld(
   return {
     world,
     stage,
-    worldEvents,
+    worldEvents: worldLog.events,
     waitForWorld,
     externalLive,
     dir,

@@ -6,7 +6,7 @@
 // written 0600 because it holds keys; the world options and config changes a case world uses.
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
+import { createServer, type AddressInfo, type Server } from 'node:net';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { SERVICE_NAMES } from '../../simulator/src/backoffice/config';
@@ -17,6 +17,7 @@ import {
   type CertificateAuthority,
 } from '../../simulator/src/cloud/tls/ca';
 import type { WorldKeys } from '../../simulator/src/world/config';
+import type { ChannelEvent, ChannelLog } from './channel-log';
 
 /** The environment variable naming the stage.json of an external-relay run. */
 export const STAGE_ENV = 'RELAYCHECK_STAGE';
@@ -52,22 +53,24 @@ export function currentStage(env: NodeJS.ProcessEnv = process.env): Stage | unde
   return parsed.data;
 }
 
-/** Free loopback ports, one per name (listened on at port 0, then closed). */
-async function freePorts(names: readonly string[]): Promise<Record<string, number>> {
-  const servers = await Promise.all(
+/**
+ * Free loopback ports, one per name (listened on at port 0, then closed). Rejects with the
+ * first listen error, after closing every listener that did open.
+ */
+export async function freePorts(names: readonly string[]): Promise<Record<string, number>> {
+  const opened = await Promise.allSettled(
     names.map(
       (name) =>
-        new Promise<{ name: string; server: ReturnType<typeof createServer> }>(
-          (resolve, reject) => {
-            const server = createServer();
-            server.once('error', reject);
-            server.listen({ host: '127.0.0.1', port: 0 }, () => {
-              resolve({ name, server });
-            });
-          },
-        ),
+        new Promise<{ name: string; server: Server }>((resolve, reject) => {
+          const server = createServer();
+          server.once('error', reject);
+          server.listen({ host: '127.0.0.1', port: 0 }, () => {
+            resolve({ name, server });
+          });
+        }),
     ),
   );
+  const servers = opened.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : []));
   const ports: Record<string, number> = {};
   for (const { name, server } of servers) ports[name] = (server.address() as AddressInfo).port;
   await Promise.all(
@@ -80,6 +83,8 @@ async function freePorts(names: readonly string[]): Promise<Record<string, numbe
         }),
     ),
   );
+  const failed = opened.find((o) => o.status === 'rejected');
+  if (failed !== undefined) throw failed.reason;
   return ports;
 }
 
@@ -151,4 +156,46 @@ export function stageWorldConfig(stage: Stage, seed: number): Record<string, unk
       ),
     },
   };
+}
+
+/** The world's channels that show an external relay connecting (see relayConnectionChecks). */
+export const RELAY_CONNECTION_CHANNELS: readonly string[] = Object.freeze([
+  'sim:tenant:session',
+  'sim:sb:receiver-opened',
+  'sim:hc:listener-connected',
+]);
+
+/** One sign of a connected relay, as a world sees it. */
+export interface ConnectionCheck {
+  readonly what: string;
+  readonly match: (e: ChannelEvent) => boolean;
+}
+
+/**
+ * What a world sees once a relay is connected: a live handshake session at the tenant, a
+ * receiver on the requests queue, a listener on each Hybrid Connection path. Pure.
+ */
+export function relayConnectionChecks(hcPaths: readonly string[]): readonly ConnectionCheck[] {
+  return [
+    {
+      what: "the relay's live handshake session",
+      match: (e) => e.channel === 'sim:tenant:session' && e.data.state === 'live',
+    },
+    {
+      what: 'the relay receiving from the requests queue',
+      match: (e) => e.channel === 'sim:sb:receiver-opened' && e.data.entity === 'requests',
+    },
+    ...hcPaths.map((path) => ({
+      what: `the relay listening on ${path}`,
+      match: (e: ChannelEvent) => e.channel === 'sim:hc:listener-connected' && e.data.path === path,
+    })),
+  ];
+}
+
+/** Resolves once `log` has seen every check (already or later). */
+export async function relayConnected(
+  log: ChannelLog,
+  checks: readonly ConnectionCheck[],
+): Promise<void> {
+  await Promise.all(checks.map((c) => log.waitFor(c.match, c.what)));
 }

@@ -5,12 +5,7 @@
 // firewall opens: a live session with no restart.
 import { kase } from '../lib/case';
 import { isEvent } from '../lib/relay-child';
-import { firewall, startRelayWorld } from '../lib/relay-world';
-
-const BLOCK_ALL = {
-  defaultPolicy: 'reject',
-  rules: [{ name: 'block-all', verdict: 'reject', destination: 'any', ports: 'any' }],
-};
+import { BLOCK_ALL, firewall, startRelayWorld } from '../lib/relay-world';
 
 void kase('PORT-007', async (t) => {
   const rw = await startRelayWorld(t, { world: { network: { firewall: BLOCK_ALL } } });

@@ -3,12 +3,21 @@
 // stage (suites/lib/stage.ts) every case world of the run shares, the relay config the user's
 // relay must run with (written 0600), what to tell the user (endpoints, key names, CA), and a
 // wait that resolves once that relay is connected to a first world — or RUN_E_RELAY_ABSENT.
-import diagnostics from 'node:diagnostics_channel';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseWorldConfig, startWorld, type World } from '../../simulator/src/world';
 import { CASE_TIMINGS, merge, type Json } from '../lib/relay-world';
-import { createStage, stageCa, stageKeys, stageWorldConfig, type Stage } from '../lib/stage';
+import { channelLog } from '../lib/channel-log';
+import {
+  RELAY_CONNECTION_CHANNELS,
+  createStage,
+  relayConnected,
+  relayConnectionChecks,
+  stageCa,
+  stageKeys,
+  stageWorldConfig,
+  type Stage,
+} from '../lib/stage';
 import { RunError } from './errors';
 
 /** What the user's relay must be given, as the run prints it. */
@@ -56,7 +65,7 @@ export function renderBrief(brief: ExternalRelayBrief, waitMs: number): string {
     '  back office',
     ...Object.entries(brief.backOffice).map(([n, u]) => `    ${n.padEnd(24)} ${u}`),
     `The reference relay runs with: relaycheck relay --config ${brief.relayConfigPath}`,
-    `Waiting up to ${Math.round(waitMs / 1000)} s for its handshake session and listeners...`,
+    `Waiting up to ${String(Math.round(waitMs / 1000))} s for its handshake session, requests receiver and listeners...`,
   ];
   return lines.join('\n') + '\n';
 }
@@ -82,20 +91,7 @@ export async function setUpExternal(
   relayConfigPath: string,
 ): Promise<ExternalSetup> {
   const { stage, file: stageFile } = await createStage(join(outDir, 'external'), relayConfigPath);
-  const events: { channel: string; data: Json }[] = [];
-  const wake = new Set<() => void>();
-  const channels = ['sim:tenant:session', 'sim:hc:listener-connected'];
-  const subs = channels.map((channel) => {
-    const fn = (m: unknown): void => {
-      events.push({ channel, data: m as Json });
-      for (const w of [...wake]) w();
-    };
-    diagnostics.subscribe(channel, fn);
-    return { channel, fn };
-  });
-  const unsubscribe = (): void => {
-    for (const s of subs) diagnostics.unsubscribe(s.channel, s.fn);
-  };
+  const log = channelLog(RELAY_CONNECTION_CHANNELS, 'the simulator');
   let world: World;
   try {
     world = await startWorld(
@@ -103,17 +99,60 @@ export async function setUpExternal(
       { dir: stage.worldDir, ca: stageCa(stage) },
     );
   } catch (e) {
-    unsubscribe();
+    log.close();
     throw new RunError(
       'RUN_E_WORLD',
       `the simulated world could not start: ${e instanceof Error ? e.message : String(e)}`,
       { path: stage.worldDir },
     );
   }
+  let closed = false;
+  const close = async (): Promise<void> => {
+    if (closed) return;
+    closed = true;
+    log.close();
+    await world.close();
+  };
+  try {
+    const config = writeRelayConfig(world, stage, relayConfigPath);
+    const brief = briefOf(config, world, relayConfigPath);
+    const checks = relayConnectionChecks(brief.hybrid.paths);
+    return {
+      stage,
+      stageFile,
+      brief,
+      waitForRelay: (waitMs) => {
+        // The user's own relay may never come: the wait is bounded (a deadline, not a sync).
+        let timer: NodeJS.Timeout | undefined;
+        const deadline = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => {
+            const missing = checks.filter((c) => !log.events.some(c.match)).map((c) => c.what);
+            reject(
+              new RunError(
+                'RUN_E_RELAY_ABSENT',
+                `no relay connected within ${String(Math.round(waitMs / 1000))} s: never saw ` +
+                  `${missing.join(', ')} (start it with the config ${relayConfigPath})`,
+                { path: relayConfigPath },
+              ),
+            );
+          }, waitMs);
+        });
+        return Promise.race([relayConnected(log, checks), deadline]).finally(() => {
+          clearTimeout(timer);
+        });
+      },
+      close,
+    };
+  } catch (e) {
+    await close();
+    throw e;
+  }
+}
+
+/** Writes the relay config of `world` to `path` (0600), with quick reconnect timings. */
+function writeRelayConfig(world: World, stage: Stage, path: string): Json {
   const relayFile = world.relayFilePath;
   if (relayFile === undefined) {
-    await world.close();
-    unsubscribe();
     throw new RunError('RUN_E_WORLD', 'the simulated world wrote no relay config', {
       path: stage.worldDir,
     });
@@ -124,22 +163,20 @@ export async function setUpExternal(
   // rather than after the production interval, or it idles through the next case.
   merge(config, { connectivity: { reprobeIntervalMs: EXTERNAL_REPROBE_MS } });
   try {
-    writeFileSync(relayConfigPath, JSON.stringify(config, null, 2) + '\n', { mode: 0o600 });
+    writeFileSync(path, JSON.stringify(config, null, 2) + '\n', { mode: 0o600 });
   } catch (e) {
-    await world.close();
-    unsubscribe();
     const errno = (e as NodeJS.ErrnoException).code ?? 'EIO';
-    throw new RunError(
-      'RUN_E_OUT_DIR',
-      `cannot write the relay config ${relayConfigPath} (${errno})`,
-      {
-        path: relayConfigPath,
-        errno,
-      },
-    );
+    throw new RunError('RUN_E_OUT_DIR', `cannot write the relay config ${path} (${errno})`, {
+      path,
+      errno,
+    });
   }
-  const paths = (field(config, 'hybrid', 'paths') as string[] | undefined) ?? [];
-  const brief: ExternalRelayBrief = {
+  return config;
+}
+
+/** What the user's relay must be told, from its config and the world. Pure. */
+function briefOf(config: Json, world: World, relayConfigPath: string): ExternalRelayBrief {
+  return {
     relayConfigPath,
     caPath: textField(config, 'tls', 'caFile') || (world.caPath ?? ''),
     serviceBus: {
@@ -149,7 +186,7 @@ export async function setUpExternal(
     hybrid: {
       host: textField(config, 'hybrid', 'host'),
       keyName: textField(config, 'hybrid', 'keyName'),
-      paths,
+      paths: (field(config, 'hybrid', 'paths') as string[] | undefined) ?? [],
     },
     tenantId: textField(config, 'tenant', 'id'),
     backOffice: (field(config, 'backOffice') as Record<string, string> | undefined) ?? {},
@@ -160,49 +197,5 @@ export async function setUpExternal(
         dial: `${e.dial.host}:${String(e.dial.port)}`,
       })),
     networkMapPath: textField(config, 'egress', 'networkMapFile'),
-  };
-  const connected = (): boolean =>
-    events.some((e) => e.channel === 'sim:tenant:session' && e.data.state === 'live') &&
-    paths.every((p) =>
-      events.some((e) => e.channel === 'sim:hc:listener-connected' && e.data.path === p),
-    );
-  let closed = false;
-  return {
-    stage,
-    stageFile,
-    brief,
-    waitForRelay: (waitMs) =>
-      new Promise<void>((resolve, reject) => {
-        if (connected()) {
-          resolve();
-          return;
-        }
-        // The user's own relay may never come: the wait is bounded (a deadline, not a sync).
-        const timer = setTimeout(() => {
-          wake.delete(check);
-          reject(
-            new RunError(
-              'RUN_E_RELAY_ABSENT',
-              `no relay connected within ${Math.round(waitMs / 1000)} s: no live handshake session` +
-                (paths.length > 0 ? ` and listeners on ${paths.join(', ')}` : '') +
-                ` (start it with the config ${relayConfigPath})`,
-              { path: relayConfigPath },
-            ),
-          );
-        }, waitMs);
-        const check = (): void => {
-          if (!connected()) return;
-          clearTimeout(timer);
-          wake.delete(check);
-          resolve();
-        };
-        wake.add(check);
-      }),
-    close: async () => {
-      if (closed) return;
-      closed = true;
-      unsubscribe();
-      await world.close();
-    },
   };
 }

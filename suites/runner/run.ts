@@ -13,7 +13,6 @@ import {
   readFileSync,
   writeFileSync,
 } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { Case, Profile } from '../catalogue';
 import {
@@ -26,9 +25,9 @@ import {
 } from '../../reports/src';
 import type { Selection } from './select';
 import { RunError } from './errors';
-import { ProgressTally, tailResults, type RunProgress } from './progress';
+import { ProgressTally, parseRecord, tailResults, type RunProgress } from './progress';
 import { setUpExternal, type ExternalRelayBrief } from './external';
-import { STAGE_ENV } from '../lib/stage';
+import { STAGE_ENV, freePorts } from '../lib/stage';
 
 /** Why a case did not run against an external relay. */
 export const NEEDS_REFERENCE_RELAY =
@@ -149,14 +148,9 @@ export function readResults(file: string): Map<string, CaseResult> {
   const byId = new Map<string, CaseResult>();
   if (!existsSync(file)) return byId;
   for (const line of readFileSync(file, 'utf8').split('\n')) {
-    if (line.trim() === '') continue;
-    try {
-      const r = JSON.parse(line) as CaseResult & { event?: unknown };
-      // A case's start record (for the live progress) is not its result.
-      if (typeof r.id === 'string' && r.event === undefined) byId.set(r.id, r);
-    } catch {
-      // a torn line: its case stays unreported
-    }
+    // A torn line is no record (its case stays unreported); a start line is not a result.
+    const r = parseRecord(line);
+    if (r !== undefined && r.event === undefined) byId.set(r.id, r as CaseResult);
   }
   return byId;
 }
@@ -211,22 +205,13 @@ function prepareOutDir(dir: string): void {
 }
 
 /** Opens and closes a listener on 127.0.0.1:0; RUN_E_LOOPBACK when that is impossible. */
-export function checkLoopback(host = '127.0.0.1'): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', (e: NodeJS.ErrnoException) => {
-      reject(
-        new RunError('RUN_E_LOOPBACK', `cannot listen on ${host} (${e.code ?? e.message})`, {
-          errno: e.code ?? 'EIO',
-        }),
-      );
-    });
-    server.listen({ host, port: 0 }, () => {
-      server.close(() => {
-        resolve();
-      });
-    });
-  });
+export async function checkLoopback(): Promise<void> {
+  try {
+    await freePorts(['check']);
+  } catch (e) {
+    const errno = (e as NodeJS.ErrnoException).code ?? 'EIO';
+    throw new RunError('RUN_E_LOOPBACK', `cannot listen on 127.0.0.1 (${errno})`, { errno });
+  }
 }
 
 /**
@@ -268,20 +253,6 @@ export async function runCases(options: RunOptions): Promise<RunSummary> {
   ];
   const resultsFile = join(options.outDir, 'results.jsonl');
   writeFileSync(resultsFile, '');
-  const tally = new ProgressTally(runnable, startedAt.getTime());
-  const onProgress = options.onProgress;
-  const tail =
-    onProgress === undefined
-      ? undefined
-      : tailResults(
-          resultsFile,
-          (r) => {
-            if (tally.apply(r)) onProgress(tally.snapshot(Date.now()));
-          },
-          () => {
-            onProgress(tally.snapshot(Date.now()));
-          },
-        );
   const tapLog = join(options.outDir, 'tap.log');
   let tapCode = 0;
   const stageEnv: Record<string, string> = {};
@@ -296,20 +267,38 @@ export async function runCases(options: RunOptions): Promise<RunSummary> {
     stageEnv[STAGE_ENV] = setup.stageFile;
   }
   if (files.length > 0) {
-    tapCode = await spawnTap(
-      files,
-      childEnv(process.env, {
-        RELAYCHECK_RESULTS: resultsFile,
-        RELAYCHECK_ONLY: [...ids].join(','),
-        ...(options.seed !== undefined ? { FC_SEED: String(options.seed) } : {}),
-        ...stageEnv,
-      }),
-      tapLog,
-      // One relay serves the whole run: one case world at a time.
-      external === undefined ? 2 : 1,
-    ).finally(() => tail?.stop());
+    // The live progress follows the results file while the cases run.
+    const tally = new ProgressTally(runnable, startedAt.getTime());
+    const onProgress = options.onProgress;
+    const tail =
+      onProgress === undefined
+        ? undefined
+        : tailResults(
+            resultsFile,
+            (r) => {
+              if (tally.apply(r)) onProgress(tally.snapshot(Date.now()));
+            },
+            () => {
+              onProgress(tally.snapshot(Date.now()));
+            },
+          );
+    try {
+      tapCode = await spawnTap(
+        files,
+        childEnv(process.env, {
+          RELAYCHECK_RESULTS: resultsFile,
+          RELAYCHECK_ONLY: [...ids].join(','),
+          ...(options.seed !== undefined ? { FC_SEED: String(options.seed) } : {}),
+          ...stageEnv,
+        }),
+        tapLog,
+        // One relay serves the whole run: one case world at a time.
+        external === undefined ? 2 : 1,
+      );
+    } finally {
+      tail?.stop();
+    }
   }
-  tail?.stop();
   const recorded = readResults(resultsFile);
   if (files.length > 0 && tapCode !== 0 && runnable.every((c) => !recorded.has(c.id))) {
     throw new RunError(
