@@ -4,7 +4,7 @@
 // relay pass against it, one world after another; the rest are skipped with the reason; the
 // report names the external relay; no relay at all is RUN_E_RELAY_ABSENT (exit 3); the
 // command line refuses --relay external without --relay-config, and the reverse.
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
@@ -37,6 +37,8 @@ void t.test(
   async (t) => {
     const dir = tmp(t);
     const relayConfigPath = join(dir, 'my-relay.json');
+    // A file the user left there, readable by all: it is replaced, not written into.
+    writeFileSync(relayConfigPath, '{}\n', { mode: 0o644 });
     let brief: ExternalRelayBrief | undefined;
     const summary = await runCases({
       cases: cases('ROUTE-001', 'ROUTE-005', 'ROUTE-009'),
@@ -53,7 +55,11 @@ void t.test(
     });
     t.equal(brief?.relayConfigPath, relayConfigPath, 'the run said where the config is');
     t.ok(brief !== undefined && brief.endpoints.length > 0, 'and which endpoints to dial');
-    t.equal(statSync(relayConfigPath).mode & 0o777, 0o600, 'the config (it holds keys) is 0600');
+    t.equal(
+      statSync(relayConfigPath).mode & 0o777,
+      0o600,
+      'the config (it holds keys) is 0600, also over a 0644 file',
+    );
     const by = new Map(summary.outcomes.map((o) => [o.case.id, o]));
     t.equal(by.get('ROUTE-001')?.outcome, 'pass', 'a retrieval through the Hybrid Connection');
     t.equal(by.get('ROUTE-005')?.outcome, 'pass', 'an XML post over Service Bus, in a new world');

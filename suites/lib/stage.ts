@@ -5,7 +5,7 @@
 // create a stage) or RELAYCHECK_STAGE (the stage.json a case process reads). Out: the Stage,
 // written 0600 because it holds keys; the world options and config changes a case world uses.
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -14,6 +14,7 @@ import {
   createCertificateAuthority,
   exportCertificateAuthority,
   importCertificateAuthority,
+  writeFileAtomic,
   type CertificateAuthority,
 } from '../../simulator/src/cloud/tls/ca';
 import type { WorldKeys } from '../../simulator/src/world/config';
@@ -108,8 +109,8 @@ export async function createStage(
   );
   const certPath = join(dir, 'run-ca.pem');
   const keyPath = join(dir, 'run-ca.key');
-  writeFileSync(certPath, ca.certPem, { mode: 0o644 });
-  writeFileSync(keyPath, ca.keyPem, { mode: 0o600 });
+  writeFileAtomic(certPath, ca.certPem, 0o644);
+  writeFileAtomic(keyPath, ca.keyPem, 0o600);
   const stage: Stage = {
     version: 1,
     worldDir: join(dir, 'world'),
@@ -124,7 +125,7 @@ export async function createStage(
     relayConfigPath,
   };
   const file = join(dir, 'stage.json');
-  writeFileSync(file, JSON.stringify(stage, null, 2), { mode: 0o600 });
+  writeFileAtomic(file, JSON.stringify(stage, null, 2), 0o600);
   return { stage, file };
 }
 

@@ -3,7 +3,8 @@
 // stage (suites/lib/stage.ts) every case world of the run shares, the relay config the user's
 // relay must run with (written 0600), what to tell the user (endpoints, key names, CA), and a
 // wait that resolves once that relay is connected to a first world — or RUN_E_RELAY_ABSENT.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { writeFileAtomic } from '../../simulator/src/cloud/tls/ca';
 import { join } from 'node:path';
 import { parseWorldConfig, startWorld, type World } from '../../simulator/src/world';
 import { CASE_TIMINGS, merge, type Json } from '../lib/relay-world';
@@ -163,7 +164,8 @@ function writeRelayConfig(world: World, stage: Stage, path: string): Json {
   // rather than after the production interval, or it idles through the next case.
   merge(config, { connectivity: { reprobeIntervalMs: EXTERNAL_REPROBE_MS } });
   try {
-    writeFileSync(path, JSON.stringify(config, null, 2) + '\n', { mode: 0o600 });
+    // Whole or not at all, and 0600 even when a file of another mode was there (it holds keys).
+    writeFileAtomic(path, JSON.stringify(config, null, 2) + '\n', 0o600);
   } catch (e) {
     const errno = (e as NodeJS.ErrnoException).code ?? 'EIO';
     throw new RunError('RUN_E_OUT_DIR', `cannot write the relay config ${path} (${errno})`, {
