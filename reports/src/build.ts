@@ -24,6 +24,7 @@ import {
   type ReportEnvironment,
   type ReportEvent,
   type ReportMetric,
+  type ReportNamespaces,
   type ReportOutcome,
   type ReportRelay,
   type ReportSelection,
@@ -85,6 +86,8 @@ export interface BuildReportInput {
   readonly relay?: ReportRelay | undefined;
   /** The path of the relay config an external relay was given (only with relay 'external'). */
   readonly relayConfig?: string | undefined;
+  /** The namespaces of an azure target (hosts and rule names; only with target 'azure'). */
+  readonly namespaces?: ReportNamespaces | undefined;
   /** The command line; redacted here. Default `relaycheck run`. */
   readonly command?: string | undefined;
   readonly environment: ReportEnvironment;
@@ -213,6 +216,9 @@ function checkInput(input: BuildReportInput): void {
   if (input.relayConfig !== undefined && input.relay !== 'external') {
     bad('a relay config is given, but the relay is not external');
   }
+  if (input.namespaces !== undefined && input.target !== 'azure') {
+    bad('namespaces are given, but the target is not azure');
+  }
   const seen = new Set<string>();
   for (const o of input.outcomes) {
     if (seen.has(o.case.id)) bad(`case ${o.case.id} is given twice`);
@@ -241,6 +247,21 @@ export function buildReport(input: BuildReportInput): Report {
       target: input.target ?? 'simulator',
       relay: input.relay ?? 'reference',
       ...(input.relayConfig !== undefined ? { relayConfig: bounded(input.relayConfig) } : {}),
+      ...(input.namespaces !== undefined
+        ? {
+            namespaces: {
+              serviceBus: {
+                host: bounded(input.namespaces.serviceBus.host),
+                keyName: bounded(input.namespaces.serviceBus.keyName),
+              },
+              relay: {
+                host: bounded(input.namespaces.relay.host),
+                keyName: bounded(input.namespaces.relay.keyName),
+              },
+              tenant: bounded(input.namespaces.tenant),
+            },
+          }
+        : {}),
       selection: selectionOf(input.selection),
       command: redact(input.command ?? 'relaycheck run'),
     },

@@ -75,9 +75,17 @@ export interface ReportRun {
   readonly relay: ReportRelay;
   /** The path of the relay config an external relay was given (`--relay-config`). */
   readonly relayConfig?: string;
+  /** With target 'azure': the namespaces the run used (hosts and rule names; never a key). */
+  readonly namespaces?: ReportNamespaces;
   readonly selection: ReportSelection;
   /** The command line, secrets redacted. */
   readonly command: string;
+}
+
+export interface ReportNamespaces {
+  readonly serviceBus: { readonly host: string; readonly keyName: string };
+  readonly relay: { readonly host: string; readonly keyName: string };
+  readonly tenant: string;
 }
 
 export interface ReportEnvironment {
@@ -279,6 +287,13 @@ const documentSchema = z.strictObject({
     target: z.enum(REPORT_TARGETS),
     relay: z.enum(REPORT_RELAYS),
     relayConfig: nonEmpty.optional(),
+    namespaces: z
+      .strictObject({
+        serviceBus: z.strictObject({ host: nonEmpty, keyName: nonEmpty }),
+        relay: z.strictObject({ host: nonEmpty, keyName: nonEmpty }),
+        tenant: nonEmpty,
+      })
+      .optional(),
     selection: z.strictObject({
       areas: z.array(areaId).optional(),
       include: z.array(nonEmpty).optional(),
@@ -382,6 +397,9 @@ function inconsistencies(r: z.infer<typeof documentSchema>): Problem[] {
   }
   if (r.run.relayConfig !== undefined && r.run.relay !== 'external') {
     out.push({ path: ['run', 'relayConfig'], message: 'a relay config is for an external relay' });
+  }
+  if (r.run.namespaces !== undefined && r.run.target !== 'azure') {
+    out.push({ path: ['run', 'namespaces'], message: 'namespaces are for an azure target' });
   }
   if (of('fail', 'should').length > 0) {
     out.push({ path: ['cases'], message: 'a should-level case is non-strict, never fail' });

@@ -155,6 +155,12 @@ export function renderSummary(report: Report): string {
   md += row(['target', run.target]);
   md += row(['relay', run.relay]);
   if (run.relayConfig !== undefined) md += row(['relay config', mdText(run.relayConfig)]);
+  if (run.namespaces !== undefined) {
+    const ns = run.namespaces;
+    md += row(['Service Bus', mdText(`${ns.serviceBus.host} (rule ${ns.serviceBus.keyName})`)]);
+    md += row(['Azure Relay', mdText(`${ns.relay.host} (rule ${ns.relay.keyName})`)]);
+    md += row(['tenant', mdText(ns.tenant)]);
+  }
   md += row(['started', run.startedAt]);
   md += row(['ended', run.endedAt]);
   md += '\n## Environment\n\n';

@@ -1,8 +1,9 @@
 // What the run was pointed at and which relay it tested. In: runs built with and without
-// target, relay and relayConfig, and report.json documents that change them. Out: checks the
-// defaults (simulator, reference), that azure and external are recorded with the relay's
-// config path (redacted), that a config without an external relay is refused on build and on
-// read, and that every rendering names them.
+// target, relay, relayConfig and namespaces, and report.json documents that change them. Out:
+// checks the defaults (simulator, reference), that azure and external are recorded with the
+// relay's config path (redacted) and the namespaces (hosts and rules), that a config without an
+// external relay or namespaces without azure are refused on build and on read, and that every
+// rendering names them.
 import t from 'tap';
 import { buildReport, renderHtml, renderSummary, reportFromJson, reportToJson } from '../src';
 import { mixedRun } from './lib/fixture';
@@ -26,7 +27,7 @@ void t.test('an external relay against Azure is recorded with its config path', 
   });
   t.same(reportFromJson(reportToJson(report)), report, 'it reads back');
   const html = renderHtml(report);
-  t.match(html, 'against a real Azure namespace with an external relay');
+  t.match(html, 'against the council’s own namespaces with an external relay');
   t.match(
     html,
     '<dt>relay</dt><dd>external (one relaycheck did not write; config /etc/council/relay.json)</dd>',
@@ -64,6 +65,35 @@ void t.test('a relay config without an external relay is refused', (t) => {
   t.throws(() => reportFromJson(JSON.stringify(other)), {
     code: 'REPORT_E_SCHEMA',
     details: { path: 'run.relay' },
+  });
+  t.end();
+});
+
+void t.test('an azure run records the namespaces it used, by host and rule only', (t) => {
+  const namespaces = {
+    serviceBus: { host: 'council-42.servicebus.windows.net', keyName: 'relay' },
+    relay: { host: 'council-42-relay.servicebus.windows.net', keyName: 'relaycheck' },
+    tenant: 'council-42',
+  };
+  const report = buildReport(mixedRun({ target: 'azure', namespaces }));
+  t.same(report.run.namespaces, namespaces);
+  t.same(reportFromJson(reportToJson(report)), report, 'it reads back');
+  t.match(
+    renderHtml(report),
+    '<dt>target</dt><dd>azure: Service Bus council-42.servicebus.windows.net (rule relay), Azure Relay council-42-relay.servicebus.windows.net (rule relaycheck), tenant council-42</dd>',
+  );
+  t.match(
+    renderSummary(report),
+    '| Service Bus | council-42.servicebus.windows.net (rule relay) |',
+  );
+  t.throws(() => buildReport(mixedRun({ namespaces })), {
+    code: 'REPORT_E_INPUT',
+    message: /namespaces are given, but the target is not azure/,
+  });
+  const doc = JSON.parse(reportToJson(buildReport(mixedRun()))) as { run: object };
+  t.throws(() => reportFromJson(JSON.stringify({ ...doc, run: { ...doc.run, namespaces } })), {
+    code: 'REPORT_E_SCHEMA',
+    details: { path: 'run.namespaces' },
   });
   t.end();
 });

@@ -16,6 +16,7 @@ export const DLV_CASES = defineCases('dlv', [
     level: 'must',
     profiles: [...BOTH],
     external: true,
+    azure: true,
   },
   {
     id: 'DLV-002',

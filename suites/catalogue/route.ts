@@ -18,6 +18,7 @@ export const ROUTE_CASES = defineCases('route', [
     level: 'must',
     profiles: [...BOTH],
     external: true,
+    azure: true,
   },
   {
     id: 'ROUTE-002',
@@ -28,6 +29,7 @@ export const ROUTE_CASES = defineCases('route', [
     level: 'must',
     profiles: [...BOTH],
     external: true,
+    azure: true,
   },
   {
     id: 'ROUTE-003',
@@ -38,6 +40,7 @@ export const ROUTE_CASES = defineCases('route', [
     level: 'must',
     profiles: [...BOTH],
     external: true,
+    azure: true,
   },
   {
     id: 'ROUTE-004',
@@ -48,6 +51,7 @@ export const ROUTE_CASES = defineCases('route', [
     level: 'must',
     profiles: [...BOTH],
     external: true,
+    azure: true,
   },
   {
     id: 'ROUTE-005',
@@ -58,6 +62,7 @@ export const ROUTE_CASES = defineCases('route', [
     level: 'must',
     profiles: [...BOTH],
     external: true,
+    azure: true,
   },
   {
     id: 'ROUTE-006',
@@ -68,6 +73,7 @@ export const ROUTE_CASES = defineCases('route', [
     level: 'must',
     profiles: [...BOTH],
     external: true,
+    azure: true,
   },
   {
     id: 'ROUTE-007',
@@ -78,6 +84,7 @@ export const ROUTE_CASES = defineCases('route', [
     level: 'must',
     profiles: [...BOTH],
     external: true,
+    azure: true,
   },
   {
     id: 'ROUTE-008',
@@ -88,6 +95,7 @@ export const ROUTE_CASES = defineCases('route', [
     level: 'must',
     profiles: [...BOTH],
     external: true,
+    azure: true,
   },
   {
     id: 'ROUTE-009',

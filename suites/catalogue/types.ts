@@ -25,6 +25,13 @@ export interface Case {
    * far ends (namespace, back office), never the reference relay's own events or config.
    */
   readonly external?: boolean;
+  /**
+   * True when the case also runs against the council's own namespaces (`relaycheck run --target
+   * azure`): it drives the reference relay from the tenant's side through the namespaces and
+   * reads only the relay's own events, the tenant and the back office — never the simulator's
+   * hooks, its network model, firewall or faults, which a real namespace does not have.
+   */
+  readonly azure?: boolean;
 }
 
 const ID = /^([A-Z]{2,6})-(\d{3})$/;

@@ -24,6 +24,8 @@ import {
   stageWorldConfig,
   type Stage,
 } from './stage';
+import { currentTarget, type Target } from './target';
+import { startAzureWorld } from './azure-world';
 
 export type Json = Record<string, unknown>;
 
@@ -82,6 +84,12 @@ export interface RelayWorld {
    * is someone else's, already running; it is not started, stopped or read from inside.
    */
   readonly stage: Stage | undefined;
+  /**
+   * The target when this is an Azure run (`relaycheck run --target azure`): the namespaces are
+   * the target's, the world holds only the back office and the tenant driver, and there is no
+   * network model (netEvents stays empty) and no simulator hook.
+   */
+  readonly target: Target | undefined;
   /** Settlements, dead letters, tenant sessions and HC listeners seen so far, in order. */
   readonly worldEvents: readonly WorldEvent[];
   /** Resolves with the first world event (already seen or future) matching `match`. */
@@ -147,6 +155,10 @@ export async function startRelayWorld(
   options: { readonly world?: Json; readonly relay?: Json } = {},
 ): Promise<RelayWorld> {
   const stage = currentStage();
+  const target = currentTarget();
+  if (stage !== undefined && target !== undefined) {
+    throw new Error('an external relay against an Azure target is not supported');
+  }
   const dir =
     stage === undefined ? mkdtempSync(join(tmpdir(), 'relaycheck-relay-case-')) : stage.worldDir;
   if (stage !== undefined) {
@@ -155,6 +167,9 @@ export async function startRelayWorld(
     }
     // The file shares of the previous world of the run: each world starts with empty ones.
     rmSync(join(dir, 'backoffice'), { recursive: true, force: true });
+  }
+  if (target !== undefined && options.world !== undefined) {
+    throw new Error('this case changes the simulated world: it runs against the simulator only');
   }
   const netEvents: { channel: string; data: Json }[] = [];
   const netChannels = ['sim:net:dial', 'sim:net:firewall', 'sim:net:dns-answer'];
@@ -170,25 +185,34 @@ export async function startRelayWorld(
     'the world',
   );
   const seed = 42;
-  const config = parseWorldConfig(
-    {
-      seed,
-      ...(stage === undefined ? {} : stageWorldConfig(stage, seed)),
-      ...(options.world ?? {}),
-    },
-    stage === undefined
-      ? {
-          rootManageKey: randomBytes(32).toString('base64'),
-          relayKey: randomBytes(32).toString('base64'),
-          tenantKey: randomBytes(32).toString('base64'),
-          handshakeKey: randomBytes(32),
-        }
-      : stageKeys(stage),
-  );
-  const world = await startWorld(config, {
-    dir,
-    ...(stage === undefined ? {} : { ca: stageCa(stage) }),
-  });
+  let world: World;
+  let path: string | undefined;
+  if (target !== undefined) {
+    const azure = await startAzureWorld(target, seed, dir);
+    world = azure.world;
+    path = azure.relayFilePath;
+  } else {
+    const config = parseWorldConfig(
+      {
+        seed,
+        ...(stage === undefined ? {} : stageWorldConfig(stage, seed)),
+        ...(options.world ?? {}),
+      },
+      stage === undefined
+        ? {
+            rootManageKey: randomBytes(32).toString('base64'),
+            relayKey: randomBytes(32).toString('base64'),
+            tenantKey: randomBytes(32).toString('base64'),
+            handshakeKey: randomBytes(32),
+          }
+        : stageKeys(stage),
+    );
+    world = await startWorld(config, {
+      dir,
+      ...(stage === undefined ? {} : { ca: stageCa(stage) }),
+    });
+    path = world.relayFilePath;
+  }
   t.teardown(async () => {
     await world.close();
     for (const s of netSubs) diagnostics.unsubscribe(s.channel, s.fn);
@@ -197,7 +221,6 @@ export async function startRelayWorld(
   });
   const waitForWorld = (match: (e: WorldEvent) => boolean, what: string): Promise<WorldEvent> =>
     worldLog.waitFor(match, what);
-  const path = world.relayFilePath;
   if (path === undefined) throw new Error('the world wrote no relay.json');
   const relayConfig = JSON.parse(readFileSync(path, 'utf8')) as Json;
   merge(relayConfig, CASE_TIMINGS);
@@ -228,6 +251,7 @@ export async function startRelayWorld(
   return {
     world,
     stage,
+    target,
     worldEvents: worldLog.events,
     waitForWorld,
     externalLive,

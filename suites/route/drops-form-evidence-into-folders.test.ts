@@ -48,7 +48,7 @@ void (async () => {
       const hostile = i % 20 === 0;
       // A few message ids look like file names and paths: none may become one.
       const messageId = hostile
-        ? `../../${f.formType}/evidence-${String(i)}.pdf`
+        ? `../../${f.formType}/evidence-${String(i)}-${randomBytes(4).toString('hex')}.pdf`
         : `${f.formType}-${randomBytes(8).toString('hex')}`;
       return {
         formType: f.formType,

@@ -1,6 +1,7 @@
 // The typed refusals of the conformance run's set-up. In: a code of the `run` family, a message
 // and safe details (a path, an errno, the tail of tap's log). Out: a RunError. `relaycheck run`
-// exits 3 on any of them (the environment could not be set up), printing the code and message.
+// exits 3 on any of them (the environment could not be set up), printing the code and message,
+// except RUN_E_TARGET_CONFIG: a bad command line or tenant config, exit 2.
 import { defineErrors, familyError } from '../../relay/src/protocol/errors';
 
 export const RUN_ERRORS = defineErrors('run', {
@@ -23,6 +24,14 @@ export const RUN_ERRORS = defineErrors('run', {
   RUN_E_RELAY_ABSENT: {
     summary:
       'With --relay external, no relay connected to the simulator in time (no live handshake session, or no listener on a Hybrid Connection path); details.path is the config it was to use.',
+  },
+  RUN_E_TARGET_CONFIG: {
+    summary:
+      'With --target azure, a connection string or the tenant config is malformed or missing (details.path names the option or the file); a usage error: exit 2, nothing ran.',
+  },
+  RUN_E_TARGET: {
+    summary:
+      'With --target azure, the namespaces could not be used: unreachable, the key refused, an entity or Hybrid Connection missing (details.which names the namespace); nothing ran.',
   },
   RUN_E_NOTHING_RAN: {
     summary:

@@ -11,6 +11,7 @@ import {
   existsSync,
   mkdirSync,
   readFileSync,
+  rmSync,
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
@@ -28,11 +29,17 @@ import { RunError } from './errors';
 import { ProgressTally, parseRecord, tailResults, type RunProgress } from './progress';
 import { setUpExternal, type ExternalRelayBrief } from './external';
 import { STAGE_ENV, freePorts } from '../lib/stage';
+import { TARGET_ENV, describeTarget, writeTarget, type Target } from '../lib/target';
+import { checkTarget } from './azure';
 
 /** Why a case did not run against an external relay. */
 export const NEEDS_REFERENCE_RELAY =
   "needs the reference relay's internals (its own events, a changed config, or stopping and " +
   'restarting it): not run against an external relay';
+/** Why a case did not run against the council's own namespaces. */
+export const SIMULATOR_ONLY =
+  "runs against the simulator only (it reads the simulator's own records, changes its network, " +
+  'firewall or faults, or checks relay code no namespace takes part in): not run with --target azure';
 import type { CaseResult } from '../lib/case';
 import { REPO_ROOT, scanDeclarations } from '../lib/scan';
 
@@ -90,6 +97,18 @@ export interface RunOptions {
     /** Told what the relay must use, before the wait starts. */
     readonly onBrief?: (brief: ExternalRelayBrief) => void;
   };
+  /**
+   * The council's own namespaces (`--target azure`): the cases that make sense there (catalogue
+   * `azure`) run one world at a time against them; the rest are skipped with the reason. The
+   * process must already trust `target.caFile` (NODE_EXTRA_CA_CERTS) when it names one.
+   */
+  readonly target?: {
+    readonly target: Target;
+    /** Bound of the set-up check of the namespaces (default 60 s). */
+    readonly checkMs?: number;
+    /** Told what the run uses (hosts, rules; no key) before the check starts. */
+    readonly onBrief?: (text: string) => void;
+  };
   /** Called as cases start and end (and on a display refresh), for a live progress display. */
   readonly onProgress?: (progress: RunProgress) => void;
 }
@@ -101,6 +120,8 @@ export function childEnv(env: NodeJS.ProcessEnv, extra: Record<string, string>):
   const out: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(env)) {
     if (/^(TAP|_TAPJS)/.test(k)) continue;
+    // A re-run for a CA (bin/src/ca-rerun.ts) marks itself; its children decide afresh.
+    if (k === 'RELAYCHECK_CA_RERUN') continue;
     if (k === 'NODE_OPTIONS' && v?.includes('@tapjs') === true) continue;
     out[k] = v;
   }
@@ -241,8 +262,16 @@ export async function runCases(options: RunOptions): Promise<RunSummary> {
   prepareOutDir(options.outDir);
   await checkLoopback();
   const external = options.external;
+  const azure = options.target;
+  if (external !== undefined && azure !== undefined) {
+    throw new Error('runCases: an external relay against an Azure target is not supported');
+  }
   const runnable =
-    external === undefined ? options.cases : options.cases.filter((c) => c.external === true);
+    external !== undefined
+      ? options.cases.filter((c) => c.external === true)
+      : azure !== undefined
+        ? options.cases.filter((c) => c.azure === true)
+        : options.cases;
   const ids = new Set(runnable.map((c) => c.id));
   const files = [
     ...new Set(
@@ -265,6 +294,16 @@ export async function runCases(options: RunOptions): Promise<RunSummary> {
       await setup.close();
     }
     stageEnv[STAGE_ENV] = setup.stageFile;
+  }
+  const targetFile = join(options.outDir, 'target.json');
+  if (azure !== undefined && files.length > 0) {
+    azure.onBrief?.(`target: ${describeTarget(azure.target)}\n`);
+    const ca =
+      azure.target.caFile === undefined ? undefined : readFileSync(azure.target.caFile, 'utf8');
+    await checkTarget(azure.target, azure.checkMs, ca);
+    // The case processes read the target from here; it holds keys (0600, removed at the end).
+    writeTarget(targetFile, azure.target);
+    stageEnv[TARGET_ENV] = targetFile;
   }
   if (files.length > 0) {
     // The live progress follows the results file while the cases run.
@@ -292,11 +331,13 @@ export async function runCases(options: RunOptions): Promise<RunSummary> {
           ...stageEnv,
         }),
         tapLog,
-        // One relay serves the whole run: one case world at a time.
-        external === undefined ? 2 : 1,
+        // One relay serves the whole run, or the cases share the target's entities: one case
+        // world at a time.
+        external === undefined && azure === undefined ? 2 : 1,
       );
     } finally {
       tail?.stop();
+      if (azure !== undefined) rmSync(targetFile, { force: true });
     }
   }
   const recorded = readResults(resultsFile);
@@ -310,7 +351,12 @@ export async function runCases(options: RunOptions): Promise<RunSummary> {
   const outcomes = options.cases.map((c) =>
     ids.has(c.id)
       ? toOutcome(c, recorded.get(c.id))
-      : { case: c, outcome: 'skip' as const, ms: 0, reason: NEEDS_REFERENCE_RELAY },
+      : {
+          case: c,
+          outcome: 'skip' as const,
+          ms: 0,
+          reason: external !== undefined ? NEEDS_REFERENCE_RELAY : SIMULATOR_ONLY,
+        },
   );
   const counts: Record<Outcome, number> = { pass: 0, 'non-strict': 0, fail: 0, skip: 0 };
   for (const o of outcomes) counts[o.outcome] += 1;
@@ -325,6 +371,22 @@ export async function runCases(options: RunOptions): Promise<RunSummary> {
     command: options.command,
     ...(external !== undefined
       ? { relay: 'external' as const, relayConfig: external.relayConfigPath }
+      : {}),
+    ...(azure !== undefined
+      ? {
+          target: 'azure' as const,
+          namespaces: {
+            serviceBus: {
+              host: azure.target.serviceBus.host,
+              keyName: azure.target.serviceBus.keyName,
+            },
+            relay: {
+              host: azure.target.relayNamespace.host,
+              keyName: azure.target.relayNamespace.keyName,
+            },
+            tenant: azure.target.tenant.id,
+          },
+        }
       : {}),
     environment: options.environment ?? collectEnvironment(),
     outcomes,

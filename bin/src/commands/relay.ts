@@ -8,40 +8,17 @@
 // The Service Bus SDK takes no CA for AMQP over TLS, so a config naming `tls.caFile` (the
 // simulator's CA) is honoured by re-running this command with NODE_EXTRA_CA_CERTS set to that
 // file: trust comes from the config, and certificate verification is never turned off.
-import { spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import type { Command } from 'commander';
 import type { ExitBox, Io } from '../main';
 import { integer } from '../parse';
+import { caTrust, rerunWithCa } from '../ca-rerun';
 
 interface RelayOpts {
   config?: string;
   eventsFd?: number;
   check?: boolean;
   printSchema?: boolean;
-}
-
-/** Re-runs this process with NODE_EXTRA_CA_CERTS; resolves with the child's exit code. */
-function rerunWithCa(caFile: string): Promise<number> {
-  const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
-    env: { ...process.env, NODE_EXTRA_CA_CERTS: caFile, RELAYCHECK_CA_RERUN: '1' },
-    // stdin, stdout, stderr and any event descriptor pass straight through.
-    stdio: ['inherit', 'inherit', 'inherit', ...eventFds()],
-  });
-  const forward = (signal: NodeJS.Signals) => () => {
-    child.kill(signal);
-  };
-  const onInt = forward('SIGINT');
-  const onTerm = forward('SIGTERM');
-  process.on('SIGINT', onInt);
-  process.on('SIGTERM', onTerm);
-  return new Promise<number>((resolve) => {
-    child.once('exit', (code, signal) => {
-      process.off('SIGINT', onInt);
-      process.off('SIGTERM', onTerm);
-      resolve(code ?? (signal === 'SIGINT' ? 130 : 143));
-    });
-  });
 }
 
 /** fd 3 onwards as inherited by the child, when this process was given an event descriptor. */
@@ -88,13 +65,14 @@ export function registerRelay(program: Command, io: Io, exit: ExitBox): void {
         return;
       }
       const ca = config.tls.caFile;
-      if (ca !== undefined && process.env.NODE_EXTRA_CA_CERTS !== ca) {
-        if (process.env.RELAYCHECK_CA_RERUN === '1') {
-          io.err('relaycheck: NODE_EXTRA_CA_CERTS could not be set for the relay process\n');
-          exit.code = 3;
-          return;
-        }
-        exit.code = await rerunWithCa(ca);
+      const trust = caTrust(ca);
+      if (trust === 'lost') {
+        io.err('relaycheck: NODE_EXTRA_CA_CERTS could not be set for the relay process\n');
+        exit.code = 3;
+        return;
+      }
+      if (trust === 'rerun' && ca !== undefined) {
+        exit.code = await rerunWithCa(ca, eventFds());
         return;
       }
       const { startRelay, RELAY_EVENT_CHANNELS } = await import('../../../relay/src/relay');

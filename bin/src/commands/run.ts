@@ -8,7 +8,14 @@ import type { Command } from 'commander';
 import { AREAS, CATALOGUE, type Area, type Profile } from '../../../suites/catalogue';
 import { PROFILES } from '../../../suites/catalogue/types';
 import { REPO_ROOT } from '../../../suites/lib/scan';
-import { NEEDS_REFERENCE_RELAY, runCases, type RunSummary } from '../../../suites/runner/run';
+import {
+  NEEDS_REFERENCE_RELAY,
+  SIMULATOR_ONLY,
+  runCases,
+  type RunSummary,
+} from '../../../suites/runner/run';
+import { loadTarget, type Target } from '../../../suites/lib/target';
+import { caTrust, rerunWithCa } from '../ca-rerun';
 import { selectCases } from '../../../suites/runner/select';
 import { RunError } from '../../../suites/runner/errors';
 import { progressDisplay } from './run-progress';
@@ -30,6 +37,10 @@ export interface RunOpts {
   relay: 'reference' | 'external';
   relayConfig?: string;
   relayWait: number;
+  target: 'simulator' | 'azure';
+  servicebus?: string;
+  relayNamespace?: string;
+  tenantConfig?: string;
 }
 
 /** The default output folder: reports/runs/<UTC timestamp>. */
@@ -76,6 +87,14 @@ export function commandLine(opts: RunOpts): string {
   if (opts.relay === 'external' && opts.relayWait !== 300) {
     words.push('--relay-wait', String(opts.relayWait));
   }
+  if (opts.target === 'azure') words.push('--target', 'azure');
+  // A connection string holds a key: the report shows env:NAME as given, never the string.
+  const conn = (v: string): string => (v.startsWith('env:') ? quote(v) : '<connection string>');
+  if (opts.servicebus !== undefined) words.push('--servicebus', conn(opts.servicebus));
+  if (opts.relayNamespace !== undefined) {
+    words.push('--relay-namespace', conn(opts.relayNamespace));
+  }
+  if (opts.tenantConfig !== undefined) words.push('--tenant-config', quote(opts.tenantConfig));
   if (opts.json === true) words.push('--json');
   return words.join(' ');
 }
@@ -114,6 +133,24 @@ export function registerRun(program: Command, io: Io, exit: ExitBox): void {
       integer(1, 86_400),
       300,
     )
+    .option(
+      '--target <kind>',
+      "simulator (the embedded simulator) or azure (the council's own namespaces)",
+      oneOf(['simulator', 'azure'] as const),
+      'simulator',
+    )
+    .option(
+      '--servicebus <conn>',
+      "with --target azure: the Service Bus namespace's connection string, or env:NAME",
+    )
+    .option(
+      '--relay-namespace <conn>',
+      "with --target azure: the Azure Relay namespace's connection string, or env:NAME",
+    )
+    .option(
+      '--tenant-config <file>',
+      'with --target azure: tenant id, handshake key and ranges (docs/run.md)',
+    )
     .addHelpText(
       'after',
       '\nExit code: 0 when every must-level case passes, 1 when one fails, 2 for a bad command\n' +
@@ -123,7 +160,9 @@ export function registerRun(program: Command, io: Io, exit: ExitBox): void {
         "  $ relaycheck run --case 'IP-*' --exclude IP-004 --out /tmp/ip-run\n" +
         '  $ relaycheck run --relay external --relay-config /tmp/my-relay.json\n' +
         '      (then start your relay with that config; the reference relay:\n' +
-        '       relaycheck relay --config /tmp/my-relay.json)\n',
+        '       relaycheck relay --config /tmp/my-relay.json)\n' +
+        '  $ relaycheck run --target azure --servicebus env:SB_CONN \\\n' +
+        '      --relay-namespace env:RELAY_CONN --tenant-config tenant.json\n',
     )
     .action(async (opts: RunOpts) => {
       const selection = {
@@ -135,6 +174,20 @@ export function registerRun(program: Command, io: Io, exit: ExitBox): void {
         c.profiles.includes(opts.profile),
       );
       if (opts.list === true) {
+        if (opts.target === 'azure') {
+          const runs = cases.filter((c) => c.azure === true).length;
+          io.out(
+            table(
+              ['id', 'level', 'azure', 'title'],
+              cases.map((c) => [c.id, c.level, c.azure === true ? 'runs' : 'skipped', c.title]),
+            ),
+          );
+          io.out(
+            `${cases.length} cases selected: ${runs} run against the namespaces, ` +
+              `${cases.length - runs} skipped (${SIMULATOR_ONLY})\n`,
+          );
+          return;
+        }
         if (opts.relay === 'external') {
           const runs = cases.filter((c) => c.external === true).length;
           io.out(
@@ -170,6 +223,64 @@ export function registerRun(program: Command, io: Io, exit: ExitBox): void {
         exit.code = 2;
         return;
       }
+      const usage = (text: string): void => {
+        io.err(`relaycheck: ${text}\n`);
+        exit.code = 2;
+      };
+      const azureOpts = (
+        [
+          ['--servicebus', opts.servicebus],
+          ['--relay-namespace', opts.relayNamespace],
+          ['--tenant-config', opts.tenantConfig],
+        ] as const
+      ).filter(([, v]) => v !== undefined);
+      if (opts.target === 'simulator' && azureOpts.length > 0) {
+        usage(`${azureOpts.map(([n]) => n).join(', ')} go with --target azure only`);
+        return;
+      }
+      let target: Target | undefined;
+      if (opts.target === 'azure') {
+        if (opts.relay === 'external') {
+          usage(
+            '--target azure runs the reference relay against your namespaces; --relay external is for the simulator only',
+          );
+          return;
+        }
+        if (
+          opts.servicebus === undefined ||
+          opts.relayNamespace === undefined ||
+          opts.tenantConfig === undefined
+        ) {
+          const missing = ['--servicebus', '--relay-namespace', '--tenant-config'].filter(
+            (n) => !azureOpts.some(([m]) => m === n),
+          );
+          usage(`--target azure needs ${missing.join(', ')}`);
+          return;
+        }
+        try {
+          target = loadTarget({
+            serviceBus: opts.servicebus,
+            relayNamespace: opts.relayNamespace,
+            tenantConfig: opts.tenantConfig,
+            repoRoot: REPO_ROOT,
+          });
+        } catch (e) {
+          if (!(e instanceof RunError)) throw e;
+          usage(`${e.code}: ${e.message}`);
+          return;
+        }
+        // The SDK trusts a CA only through NODE_EXTRA_CA_CERTS, read at start: re-run with it.
+        const trust = caTrust(target.caFile);
+        if (trust === 'lost') {
+          io.err('relaycheck: NODE_EXTRA_CA_CERTS could not be set for the run\n');
+          exit.code = 3;
+          return;
+        }
+        if (trust === 'rerun' && target.caFile !== undefined) {
+          exit.code = await rerunWithCa(target.caFile);
+          return;
+        }
+      }
       if (cases.length === 0) {
         io.err('relaycheck: no catalogued case matches the filters (see `relaycheck cases`)\n');
         exit.code = 2;
@@ -202,6 +313,17 @@ export function registerRun(program: Command, io: Io, exit: ExitBox): void {
                   onBrief: (brief: ExternalRelayBrief) => {
                     display.end();
                     io.err(renderBrief(brief, opts.relayWait * 1000));
+                  },
+                },
+              }
+            : {}),
+          ...(target !== undefined
+            ? {
+                target: {
+                  target,
+                  onBrief: (text: string) => {
+                    display.end();
+                    io.err(text);
                   },
                 },
               }

@@ -10,6 +10,7 @@ import { loadJsonConfig, untilStopped } from '../config-file';
 import type { ExitBox, Io } from '../main';
 import { registerSimHybrid } from './sim-hybrid';
 import { registerSimWorld } from './sim-world';
+import { registerSimNamespaces } from './sim-namespaces';
 import { integer } from '../parse';
 
 interface SimOpts {
@@ -64,13 +65,13 @@ export function describeSimulator(
   return lines.join('\n') + '\n';
 }
 
-export function registerSim(program: Command, io: Io, _exit: ExitBox): void {
+export function registerSim(program: Command, io: Io, exit: ExitBox): void {
   const sim = program
     .command('sim')
     .description('run the simulated world (default: everything) or one part of it on its own')
     .addHelpText(
       'after',
-      '\nExamples:\n  $ relaycheck sim\n  $ relaycheck sim servicebus\n  $ relaycheck sim hybrid\n',
+      '\nExamples:\n  $ relaycheck sim\n  $ relaycheck sim servicebus\n  $ relaycheck sim hybrid\n  $ relaycheck sim namespaces\n',
     );
 
   sim
@@ -159,4 +160,5 @@ export function registerSim(program: Command, io: Io, _exit: ExitBox): void {
 
   registerSimHybrid(sim, io);
   registerSimWorld(sim, io);
+  registerSimNamespaces(sim, io, exit);
 }

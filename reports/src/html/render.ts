@@ -494,9 +494,11 @@ function environment(report: Report): string {
 
 /** What the relay was pointed at, in words. */
 function targetText(run: ReportRun): string {
-  return run.target === 'azure'
-    ? 'azure (a real Azure namespace)'
-    : 'simulator (the simulated Azure side)';
+  if (run.target !== 'azure') return 'simulator (the simulated Azure side)';
+  const ns = run.namespaces;
+  return ns === undefined
+    ? 'azure (the council’s own namespaces)'
+    : `azure: Service Bus ${ns.serviceBus.host} (rule ${ns.serviceBus.keyName}), Azure Relay ${ns.relay.host} (rule ${ns.relay.keyName}), tenant ${ns.tenant}`;
 }
 
 /** Which relay was tested, in words (with the config an external one was given). */
@@ -524,7 +526,7 @@ export function renderHtml(report: Report): string {
     '<body>',
     '<header class="page">',
     '<h1>relaycheck conformance report</h1>',
-    `<p>Run <code>${h(report.run.id)}</code>, started ${h(report.run.startedAt)}, against ${report.run.target === 'azure' ? 'a real Azure namespace' : 'the simulator'} with ${report.run.relay === 'external' ? 'an external' : 'the reference'} relay.</p>`,
+    `<p>Run <code>${h(report.run.id)}</code>, started ${h(report.run.startedAt)}, against ${report.run.target === 'azure' ? 'the council’s own namespaces' : 'the simulator'} with ${report.run.relay === 'external' ? 'an external' : 'the reference'} relay.</p>`,
     '<nav aria-label="Contents"><ul><li><a href="#verdict">Verdict</a></li><li><a href="#matrix">Outcomes by area</a></li><li><a href="#charts">Charts</a></li><li><a href="#cases">Cases</a></li><li><a href="#details">Case details</a></li><li><a href="#environment">Run and environment</a></li></ul></nav>',
     '</header>',
     '<main>',

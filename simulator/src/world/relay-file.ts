@@ -61,7 +61,8 @@ export interface RelayFileInput {
       }
     | { readonly prefixes: readonly string[] };
   readonly caFile: string | undefined;
-  readonly networkMapFile: string;
+  /** The simulator's live network map; absent when the relay resolves and dials for real. */
+  readonly networkMapFile?: string;
   /** The XML intake services by name (each a post-xml route of the same name). */
   readonly intake?: Readonly<Record<string, IntakeRoute>>;
   /** Form type → absolute folder of the file shares (one file-drop route). */
@@ -89,6 +90,29 @@ function routesFor(input: RelayFileInput): Record<string, unknown>[] {
   return routes;
 }
 
+/** The intake services and file-share folders of a running back office, as relay routes. */
+export function backOfficeRoutes(
+  backOffice: {
+    readonly config: {
+      readonly intake: { readonly roots: Readonly<Record<string, readonly string[]>> };
+    };
+    readonly files: {
+      formTypes(): readonly { readonly formType: string; readonly path: string }[];
+    };
+  },
+  intake: Readonly<Record<string, { readonly collection: string }>>,
+): Pick<RelayFileInput, 'intake' | 'fileShares'> {
+  return {
+    intake: Object.fromEntries(
+      Object.entries(intake).map(([n, r]) => [
+        n,
+        { path: `/${r.collection}`, roots: [...(backOffice.config.intake.roots[n] ?? [])] },
+      ]),
+    ),
+    fileShares: Object.fromEntries(backOffice.files.formTypes().map((f) => [f.formType, f.path])),
+  };
+}
+
 /** The relay config (version 1) for this world: production profile, auto connectivity. */
 export function relayFileConfig(input: RelayFileInput): Record<string, unknown> {
   return {
@@ -114,7 +138,7 @@ export function relayFileConfig(input: RelayFileInput): Record<string, unknown> 
     egress: {
       ports: [...RELAY_PORTS],
       ranges: input.ranges,
-      networkMapFile: input.networkMapFile,
+      ...(input.networkMapFile === undefined ? {} : { networkMapFile: input.networkMapFile }),
     },
     tls: input.caFile === undefined ? {} : { caFile: input.caFile },
     backOffice: { ...input.backOffice },

@@ -12,7 +12,7 @@ import { writeFileAtomic, type CertificateAuthority } from '../cloud/tls/ca';
 import { startServiceBusSimulator, type ServiceBusSimulator } from '../cloud/servicebus';
 import { startControlApi, type ControlApi } from '../cloud/servicebus/control';
 import { startHybridSimulator, type HybridSimulator } from '../cloud/hybrid';
-import { INTAKE_ROUTES, INTAKE_SERVICES, startBackOffice, type BackOffice } from '../backoffice';
+import { INTAKE_ROUTES, startBackOffice, type BackOffice } from '../backoffice';
 import {
   GUIDE_PORTS,
   rulesFromServiceTags,
@@ -23,7 +23,12 @@ import {
 } from '../network';
 import type { RelayConfig } from '../network/relay-config';
 import { DEFAULT_RANGES, SimWorldError, type WorldConfig } from './config';
-import { RELAY_ENTITIES, relayFileConfig, type RelayFileInput } from './relay-file';
+import {
+  RELAY_ENTITIES,
+  backOfficeRoutes,
+  relayFileConfig,
+  type RelayFileInput,
+} from './relay-file';
 import { startTenantDriver, type TenantDriver } from '../cloud/tenant';
 import { startTenantControl } from './tenant-control';
 
@@ -375,22 +380,7 @@ export async function startWorld(config: WorldConfig, options: WorldOptions): Pr
         ranges: relayRanges,
         caFile: caPath,
         networkMapFile: networkMapPath,
-        ...(backOffice === undefined
-          ? {}
-          : {
-              intake: Object.fromEntries(
-                INTAKE_SERVICES.map((n) => [
-                  n,
-                  {
-                    path: `/${INTAKE_ROUTES[n].collection}`,
-                    roots: backOffice.config.intake.roots[n],
-                  },
-                ]),
-              ),
-              fileShares: Object.fromEntries(
-                backOffice.files.formTypes().map((f) => [f.formType, f.path]),
-              ),
-            }),
+        ...(backOffice === undefined ? {} : backOfficeRoutes(backOffice, INTAKE_ROUTES)),
       });
       writeFileAtomic(relayFilePath, JSON.stringify(file, null, 2) + '\n', 0o600);
     }

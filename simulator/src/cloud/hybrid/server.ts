@@ -55,6 +55,12 @@ export interface HybridSimulatorOptions {
   readonly scheduler?: Scheduler;
   /** Limits (Azure's figures by default; see DEFAULT_LIMITS). */
   readonly limits?: HybridLimitsInput;
+  /**
+   * More names the namespace answers to besides its logical host and localhost (SAS audiences
+   * and the TLS certificate): the loopback address it stands at when clients dial it directly
+   * as if it were Azure (`relaycheck sim namespaces`).
+   */
+  readonly aliases?: readonly string[];
   /** The control API: false leaves it out; default loopback port 0. */
   readonly control?: false | { readonly host?: string; readonly port?: number };
 }
@@ -136,7 +142,7 @@ export async function startHybridSimulator(
     auth: {
       rules,
       logicalHost: config.host,
-      aliases: ['localhost', '127.0.0.1', '::1'],
+      aliases: ['localhost', '127.0.0.1', '::1', ...(options.aliases ?? [])],
       maxLifetimeSeconds: limits.maxTokenLifetimeSeconds,
       clock: scheduler,
     },
@@ -164,7 +170,7 @@ export async function startHybridSimulator(
     }
     // The certificate is checked against real time by real clients: the real clock.
     tls = createTlsMaterial({
-      hosts: ['localhost', '127.0.0.1', '::1', config.host],
+      hosts: ['localhost', '127.0.0.1', '::1', config.host, ...(options.aliases ?? [])],
       caPath,
       ...(options.ca === undefined ? {} : { ca: options.ca }),
       clock: systemClock,

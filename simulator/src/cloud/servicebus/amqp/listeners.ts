@@ -56,7 +56,7 @@ export interface ListenerHooks {
   readonly maxWebSocketPayload: number;
 }
 
-const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+const LOOPBACK = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|localhost)$/;
 
 /** A set of listening servers; close() stops them and destroys every open stream. */
 export class Listeners {
@@ -86,8 +86,8 @@ export class Listeners {
     hooks: ListenerHooks,
   ): Promise<void> {
     const host = spec.host ?? '127.0.0.1';
-    if (!LOOPBACK.has(host)) {
-      throw new Error(`the simulator binds loopback only (127.0.0.1, ::1); refused host ${host}`);
+    if (!LOOPBACK.test(host)) {
+      throw new Error(`the simulator binds loopback only (127.0.0.0/8, ::1); refused host ${host}`);
     }
     const track = (stream: Duplex, remote: string, tlsProtocol?: string): void => {
       this.#streams.add(stream);

@@ -46,6 +46,12 @@ export interface ServiceBusSimulatorOptions {
   readonly limits?: Partial<EdgeLimits>;
   /** Longest accepted SAS token lifetime, seconds (default 10 years: Azure sets none). */
   readonly maxTokenLifetimeSeconds?: number;
+  /**
+   * More names the namespace answers to besides its logical host and localhost (SAS audiences
+   * and the TLS certificate): the loopback address it stands at when clients dial it directly
+   * as if it were Azure (`relaycheck sim namespaces`).
+   */
+  readonly aliases?: readonly string[];
   /** Replaces the broker engine (tests of the edge). */
   readonly createEngine?: (deps: EngineDeps) => ServiceBusEngineApi;
 }
@@ -125,7 +131,7 @@ export async function startServiceBusSimulator(
       caPath = join(tempDir, 'ca.pem');
     }
     tls = createTlsMaterial({
-      hosts: ['localhost', '127.0.0.1', '::1', config.host],
+      hosts: ['localhost', '127.0.0.1', '::1', config.host, ...(options.aliases ?? [])],
       caPath,
       ...(options.ca === undefined ? {} : { ca: options.ca }),
       clock,
@@ -182,7 +188,7 @@ export async function startServiceBusSimulator(
     cbs: {
       rules: sasRules(config),
       logicalHost: config.host,
-      aliases: ['localhost', '127.0.0.1', '::1'],
+      aliases: ['localhost', '127.0.0.1', '::1', ...(options.aliases ?? [])],
       maxLifetimeSeconds: options.maxTokenLifetimeSeconds ?? TEN_YEARS_S,
       clock,
     },
