@@ -4,7 +4,10 @@
 // a user starts it (`relaycheck relay --config relay.json`). In: a tap test, world config
 // (firewall, seed), changes to the relay config the world wrote (timings, keys, ports). Out:
 // the world, the relay child with its event stream, helpers to read /healthz and the network
-// model's dial events, and a teardown that stops the relay (by PID) and then the world.
+// model's dial events, and a teardown that stops the relay (by PID) and then the world. In an
+// external-relay run (RELAYCHECK_STAGE) the world comes up on the run's stage and no relay is
+// started; in an Azure run (RELAYCHECK_TARGET) the world is the back office and a tenant driver
+// on the target's namespaces (suites/lib/azure-world.ts), with no network model.
 import { randomBytes } from 'node:crypto';
 import diagnostics from 'node:diagnostics_channel';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

@@ -149,7 +149,7 @@ export function registerRun(program: Command, io: Io, exit: ExitBox): void {
     )
     .option(
       '--tenant-config <file>',
-      'with --target azure: tenant id, handshake key and ranges (docs/run.md)',
+      'with --target azure: tenant id, handshake key and ranges (README: --target azure)',
     )
     .addHelpText(
       'after',
