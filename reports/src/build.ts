@@ -147,14 +147,18 @@ export function verdictOf(cases: readonly ReportCase[], strict: boolean): Report
   if (ready) {
     const mustPassed = cases.filter((c) => c.level === 'must' && c.outcome === 'pass').length;
     const mustSkipped = cases.filter((c) => c.level === 'must' && c.outcome === 'skip').length;
+    // Skipped must cases were not shown to pass: the verdict covers what ran, and says so.
+    const scope = mustSkipped > 0 ? 'Ready for go-live on what ran' : 'Ready for go-live';
     headline =
       mustPassed === 0
-        ? 'Ready for go-live: no must case failed (none ran)'
+        ? `${scope}: no must case failed (none ran)`
         : mustPassed === 1
-          ? 'Ready for go-live: the one must case passes'
-          : `Ready for go-live: all ${mustPassed} must cases pass`;
+          ? `${scope}: the one must case passes`
+          : `${scope}: all ${mustPassed} must cases pass`;
     const notes = [
-      ...(mustSkipped > 0 ? [`${plural(mustSkipped, 'must case', 'must cases')} skipped`] : []),
+      ...(mustSkipped > 0
+        ? [`${plural(mustSkipped, 'must case', 'must cases')} skipped, not covered by this run`]
+        : []),
       ...(nonStrict.length > 0
         ? [`${plural(nonStrict.length, 'should case', 'should cases')} non-strict`]
         : []),

@@ -256,6 +256,7 @@ export const HS_CASES = defineCases('hs', [
   },
   {
     id: 'HS-028',
+    azure: true,
     title: 'a relay with a wrong key gets REJECT and never receives traffic',
     requirement:
       "A relay process whose tenant key differs from the tenant's gets REJECT, reports the refusal (session rejected, unhealthy), and receives no work: the tenant refuses to send while no session is live.",
@@ -274,6 +275,7 @@ export const HS_CASES = defineCases('hs', [
   },
   {
     id: 'HS-030',
+    azure: true,
     title: 'key rotation with two active key ids completes with zero failed requests',
     requirement:
       'With work flowing, the tenant activates a second key; the relay on the old key drains and stops and a relay holding the new key (first) and the old one takes over; the old key is retired; every request sent during the rotation is answered 200, and work sent after the retirement is sealed under the new key.',
@@ -283,6 +285,7 @@ export const HS_CASES = defineCases('hs', [
   },
   {
     id: 'HS-031',
+    azure: true,
     title: 'a retired key is refused with a clear message at the relay',
     requirement:
       'A relay whose only key the tenant has retired gets REJECT, and its log says the handshake was refused for that tenant and key id (never why, never the key).',
@@ -292,6 +295,7 @@ export const HS_CASES = defineCases('hs', [
   },
   {
     id: 'HS-032',
+    azure: true,
     title: 'after the handshake, traffic flows over both transports',
     requirement:
       "Once the relay process has a live session, one sealed retrieval over the Hybrid Connection and one sealed message over Service Bus reach the back-office mock and their sealed answers open at the tenant with the back office's bytes.",

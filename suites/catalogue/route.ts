@@ -99,6 +99,7 @@ export const ROUTE_CASES = defineCases('route', [
   },
   {
     id: 'ROUTE-009',
+    azure: true,
     title: 'an unknown route is refused with a reason the tenant sees',
     requirement:
       'Work for a route not in the route table never reaches a back office: over Service Bus it is dead-lettered with reason RELAY_E_WORK_ROUTE and a description naming the route; over the Hybrid Connection it is answered 404 with that code.',
@@ -108,6 +109,7 @@ export const ROUTE_CASES = defineCases('route', [
   },
   {
     id: 'ROUTE-010',
+    azure: true,
     title: 'content that fails its check never reaches a back office',
     requirement:
       'XML with a DOCTYPE (an entity bomb), the wrong root or over the limits, and a file that is not a PDF, are dead-lettered with RELAY_E_CONTENT_XML or RELAY_E_CONTENT_PDF and a readable description; the intake services and file shares record nothing of them.',

@@ -104,7 +104,8 @@ function banner(report: Report, byId: ReadonlyMap<string, ReportCase>): string {
     return `<ul>${items.join('')}</ul>`;
   };
   let html = `<section id="verdict" class="banner ${verdict.ready ? 'ready' : 'not-ready'}" aria-labelledby="verdict-title">`;
-  html += `<h2 id="verdict-title" class="verdict">${verdict.ready ? 'Ready for go-live' : 'Not ready for go-live'}</h2>`;
+  const partial = report.cases.some((c) => c.level === 'must' && c.outcome === 'skip');
+  html += `<h2 id="verdict-title" class="verdict">${verdict.ready ? (partial ? 'Ready for go-live on what ran' : 'Ready for go-live') : 'Not ready for go-live'}</h2>`;
   html += `<p class="headline">${h(verdict.headline)}</p>`;
   if (verdict.failedMust.length > 0) {
     html += `<h3>Must cases that failed (${verdict.failedMust.length})</h3>`;

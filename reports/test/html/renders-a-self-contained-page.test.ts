@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { REPORT_OUTCOMES, buildReport, renderHtml, writeReport } from '../../src';
 import { brokenTags, expectedMatrix, expectedOutcome, recordedRun } from './fixture';
-import { input, pass } from '../lib/fixture';
+import { input, pass, skip } from '../lib/fixture';
 
 const report = buildReport(recordedRun());
 const html = renderHtml(report);
@@ -45,6 +45,15 @@ void t.test('a ready run says so, with no list of failures', (t) => {
   t.match(banner, '>Ready for go-live<');
   t.match(banner, 'Ready for go-live: all 2 must cases pass');
   t.notMatch(banner, 'Must cases that failed');
+  t.end();
+});
+
+void t.test('a ready run that skipped a must case says it covers what ran', (t) => {
+  const page = renderHtml(buildReport(input([pass('HS-001'), skip('IP-004', 'needs root')])));
+  const banner = page.slice(page.indexOf('<section id="verdict"'), page.indexOf('</section>'));
+  t.match(banner, 'class="banner ready"');
+  t.match(banner, '>Ready for go-live on what ran<');
+  t.match(banner, '(1 must case skipped, not covered by this run)');
   t.end();
 });
 
