@@ -113,7 +113,9 @@ void t.test(
       { stdio: 'ignore' },
     );
     const ended = new Promise<NodeJS.Signals | null>((resolve) =>
-      c.child.once('exit', (_code, signal) => { resolve(signal); }),
+      c.child.once('exit', (_code, signal) => {
+        resolve(signal);
+      }),
     );
     const signal = await ended;
     const readings = c.readings();

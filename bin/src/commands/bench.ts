@@ -2,9 +2,9 @@
 // benchmark's name and its rounds. Out: the figures side by side with their targets, or JSON.
 import type { Command } from 'commander';
 import type { ExitBox, Io } from '../main';
-import { integer, oneOf } from '../parse';
+import { csv, integer, oneOf } from '../parse';
 
-const BENCHMARKS = ['crypto', 'servicebus', 'hybrid', 'network', 'relay'] as const;
+const BENCHMARKS = ['crypto', 'servicebus', 'hybrid', 'network', 'relay', 'relay-memory'] as const;
 
 interface BenchOpts {
   rounds: number;
@@ -16,6 +16,10 @@ interface BenchOpts {
   pings: number;
   seconds: number;
   sizeMib: number;
+  profile: string;
+  workload?: string[];
+  stepSeconds?: number;
+  maxSteps?: number;
   json?: boolean;
 }
 
@@ -57,7 +61,19 @@ export function registerBench(program: Command, io: Io, _exit: ExitBox): void {
     )
     .option('--pings <n>', 'network: 64-byte round trips per path', integer(10, 1_000_000), 5000)
     .option('--seconds <n>', 'network: seconds of autocannon on the back office', integer(1, 60), 5)
-    .option('--size-mib <n>', 'relay: size of the PDF relayed, in MiB', integer(1, 1024), 50)
+    .option('--size-mib <n>', 'relay-memory: size of the PDF relayed, in MiB', integer(1, 1024), 50)
+    .option(
+      '--profile <name>',
+      'relay: the hardware profile the relay runs in (fixtures/profiles)',
+      'min-spec',
+    )
+    .option('--workload <names>', 'relay: only these workloads (fixtures/workloads)', csv)
+    .option('--step-seconds <n>', 'relay: seconds per offered rate', integer(1, 600))
+    .option(
+      '--max-steps <n>',
+      'relay: at most this many offered rates per workload',
+      integer(1, 100),
+    )
     .option('--json', 'print the figures as JSON')
     .addHelpText(
       'after',
@@ -65,7 +81,9 @@ export function registerBench(program: Command, io: Io, _exit: ExitBox): void {
         '\nExamples:\n  $ npm run bench -- crypto\n  $ relaycheck bench crypto --rounds 3 --json\n' +
         '  $ npm run bench -- servicebus\n  $ npm run bench -- hybrid --rounds 3 --ms 2000\n' +
         '  $ npm run bench -- network\n' +
-        '  $ npm run bench -- relay --size-mib 50 --rounds 3\n',
+        '  $ npm run bench -- relay --profile min-spec\n' +
+        '  $ npm run bench -- relay --workload xml-posts --step-seconds 10\n' +
+        '  $ npm run bench -- relay-memory --size-mib 50 --rounds 3\n',
     )
     .action(async (name: (typeof BENCHMARKS)[number], opts: BenchOpts) => {
       const { result, text } = await runBenchmark(name, opts);
@@ -107,6 +125,19 @@ async function runBenchmark(
       return { result, text: b.renderNetworkBench(result) };
     }
     case 'relay': {
+      const b = await import('../../../suites/bench/workloads');
+      const result = await b.runRelayLoad({
+        profile: opts.profile,
+        workloads: opts.workload ?? b.workloadNames(),
+        ...(opts.stepSeconds !== undefined ? { stepSeconds: opts.stepSeconds } : {}),
+        ...(opts.maxSteps !== undefined ? { maxSteps: opts.maxSteps } : {}),
+        onProgress: (line) => {
+          process.stderr.write(`${line}\n`);
+        },
+      });
+      return { result, text: b.renderRelayLoad(result) };
+    }
+    case 'relay-memory': {
       const b = await import('../../../suites/bench/relay');
       const result = await b.runRelayBench({
         sizeMiB: opts.sizeMib,
