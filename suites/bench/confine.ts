@@ -59,6 +59,14 @@ export interface CgroupReadings {
   readonly throttledPeriods: number | undefined;
 }
 
+/** What a process outside any cgroup of ours reads as: nothing known. */
+const NO_READINGS: CgroupReadings = Object.freeze({
+  memoryPeakBytes: undefined,
+  cpuNs: undefined,
+  oomKills: undefined,
+  throttledPeriods: undefined,
+});
+
 export interface Confined {
   readonly child: ChildProcess;
   readonly backend: Backend;
@@ -215,12 +223,7 @@ export function spawnConfined(
       limits,
       notes: [...notes, 'no limit: the profile is unconstrained'],
       groups: [],
-      readings: () => ({
-        memoryPeakBytes: undefined,
-        cpuNs: undefined,
-        oomKills: undefined,
-        throttledPeriods: undefined,
-      }),
+      readings: () => NO_READINGS,
       close: () => exited(child),
     };
   }
@@ -250,12 +253,7 @@ export function spawnConfined(
       limits,
       notes,
       groups: [],
-      readings: () => ({
-        memoryPeakBytes: undefined,
-        cpuNs: undefined,
-        oomKills: undefined,
-        throttledPeriods: undefined,
-      }),
+      readings: () => NO_READINGS,
       close: () => exited(child),
     };
   }

@@ -5,7 +5,8 @@
 // simulator, back office and load generator keep core 0), the CFS quota that models the
 // profile's clock on this machine's (e.g. 37% of a 2.7 GHz core for 1 GHz), the memory limit,
 // and notes where this machine cannot model the profile exactly. Pure, but for reading files.
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { jsonNames, loadNamedJson } from './named-json';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -28,31 +29,12 @@ export type HardwareProfile = z.infer<typeof profileSchema>;
 
 /** The profile names there are files for, sorted. */
 export function profileNames(dir = PROFILES_DIR): string[] {
-  return readdirSync(dir)
-    .filter((f) => f.endsWith('.json'))
-    .map((f) => f.slice(0, -5))
-    .sort();
+  return jsonNames(dir);
 }
 
 /** Reads and checks fixtures/profiles/<name>.json; an unknown name lists the known ones. */
 export function loadProfile(name: string, dir = PROFILES_DIR): HardwareProfile {
-  const known = profileNames(dir);
-  if (!known.includes(name)) {
-    throw new Error(`no hardware profile "${name}" (known: ${known.join(', ')})`);
-  }
-  const parsed = profileSchema.safeParse(
-    JSON.parse(readFileSync(join(dir, `${name}.json`), 'utf8')),
-  );
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new Error(
-      `fixtures/profiles/${name}.json: ${(issue?.path ?? []).join('.')}: ${issue?.message ?? 'invalid'}`,
-    );
-  }
-  if (parsed.data.name !== name) {
-    throw new Error(`fixtures/profiles/${name}.json names itself "${parsed.data.name}"`);
-  }
-  return parsed.data;
+  return loadNamedJson(dir, name, profileSchema, 'hardware profile');
 }
 
 /** What a profile is applied on. */

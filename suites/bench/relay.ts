@@ -5,19 +5,15 @@
 // whether the bytes arrived whole (SHA-256 against the document service itself). A benchmark,
 // never a test: nothing here passes or fails on time. Everything runs on loopback.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { createHash } from 'node:crypto';
+import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { parseWorldConfig, startWorld } from '../../simulator/src/world';
+import { startBenchWorld } from './bench-world';
 import { median, resetPeak, statusKiB } from './measure';
 
 const BIN = join(__dirname, '..', '..', 'bin', 'relaycheck.js');
 const MIB = 1024 * 1024;
-/** Bound on the wait for the relay to become healthy. */
-const READY_MS = 90_000;
 
 export interface RelayBenchOptions {
   /** Size of the PDF in MiB (default 50). */
@@ -35,35 +31,6 @@ export interface RelayBenchResult {
   readonly mbPerSecond: number;
   readonly whole: boolean;
   readonly compiled: boolean;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => {
-    server.close(() => {
-      resolve();
-    });
-  });
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
-
-async function healthy(url: string, child: ChildProcess): Promise<void> {
-  const deadline = performance.now() + READY_MS;
-  while (performance.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`the relay exited with ${String(child.exitCode)}`);
-    try {
-      const res = await fetch(url);
-      const body = (await res.json()) as { healthy?: boolean };
-      if (body.healthy === true) return;
-    } catch {
-      // not up yet
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`the relay was not healthy within ${String(READY_MS)} ms`);
 }
 
 const ROOT = join(__dirname, '..', '..');
@@ -94,42 +61,22 @@ function compiledIsFresh(): boolean {
 const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
 export async function runRelayBench(options: RelayBenchOptions): Promise<RelayBenchResult> {
-  const dir = mkdtempSync(join(tmpdir(), 'relaycheck-bench-relay-'));
-  const world = await startWorld(
-    parseWorldConfig(
-      { seed: 7 },
-      {
-        rootManageKey: randomBytes(32).toString('base64'),
-        relayKey: randomBytes(32).toString('base64'),
-        tenantKey: randomBytes(32).toString('base64'),
-        handshakeKey: randomBytes(32),
-      },
-    ),
-    { dir },
-  );
+  const bench = await startBenchWorld('relaycheck-bench-relay-');
+  const world = bench.world;
   let child: ChildProcess | undefined;
   try {
-    const path = world.relayFilePath;
     const tenant = world.tenant;
     const bo = world.backOffice;
     const ref = bo?.data.councilTax.references[0];
-    if (path === undefined || tenant === undefined || bo === undefined || ref === undefined) {
-      throw new Error('the world has no relay config, tenant or back office');
+    if (tenant === undefined || bo === undefined || ref === undefined) {
+      throw new Error('the world has no tenant or back office');
     }
-    const config = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
-    const port = await freePort();
-    config.health = { host: '127.0.0.1', port };
-    config.log = { level: 'warn' };
-    const configPath = join(dir, 'relay-bench.json');
-    writeFileSync(configPath, JSON.stringify(config), { mode: 0o600 });
-    child = spawn(process.execPath, [BIN, 'relay', '--config', configPath], {
-      env: {
-        ...process.env,
-        ...(world.caPath === undefined ? {} : { NODE_EXTRA_CA_CERTS: world.caPath }),
-      },
+    const relay = spawn(process.execPath, [BIN, 'relay', '--config', bench.relayConfigPath], {
+      env: bench.relayEnv,
       stdio: ['ignore', 'ignore', 'inherit'],
     });
-    await healthy(`http://127.0.0.1:${String(port)}/healthz`, child);
+    child = relay;
+    await bench.waitHealthy(() => relay.exitCode === null);
     const compiled = compiledIsFresh();
     // NODE_EXTRA_CA_CERTS is set, so the bin runs the relay in this very process (no re-exec).
     const pid = child.pid ?? 0;
@@ -184,8 +131,7 @@ export async function runRelayBench(options: RelayBenchOptions): Promise<RelayBe
       child.kill('SIGTERM');
       await exited;
     }
-    await world.close();
-    rmSync(dir, { recursive: true, force: true });
+    await bench.close();
   }
 }
 

@@ -8,14 +8,12 @@
 // simulator, back office and tenant (the load generator) run in this process, pinned to the
 // cores the relay does not get. A benchmark, never a test: nothing passes or fails on time.
 import { spawnSync } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { z } from 'zod';
-import { parseWorldConfig, startWorld, type World } from '../../simulator/src/world';
+import type { World } from '../../simulator/src/world';
+import { startBenchWorld } from './bench-world';
+import { jsonNames, loadNamedJson } from './named-json';
 import { REPO_ROOT } from '../lib/scan';
 import { spawnConfined, type Backend, type CgroupReadings } from './confine';
 import { steppedLoad, type StepResult } from './load';
@@ -63,27 +61,11 @@ const workloadSchema = z.discriminatedUnion('kind', [
 export type Workload = z.infer<typeof workloadSchema>;
 
 export function workloadNames(dir = WORKLOADS_DIR): string[] {
-  return readdirSync(dir)
-    .filter((f) => f.endsWith('.json'))
-    .map((f) => f.slice(0, -5))
-    .sort();
+  return jsonNames(dir);
 }
 
 export function loadWorkload(name: string, dir = WORKLOADS_DIR): Workload {
-  const known = workloadNames(dir);
-  if (!known.includes(name)) {
-    throw new Error(`no workload "${name}" (known: ${known.join(', ')})`);
-  }
-  const parsed = workloadSchema.safeParse(
-    JSON.parse(readFileSync(join(dir, `${name}.json`), 'utf8')),
-  );
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new Error(
-      `fixtures/workloads/${name}.json: ${(issue?.path ?? []).join('.')}: ${issue?.message ?? 'invalid'}`,
-    );
-  }
-  return parsed.data;
+  return loadNamedJson(dir, name, workloadSchema, 'workload');
 }
 
 export interface WorkloadResult {
@@ -126,19 +108,6 @@ export interface RelayLoadOptions {
   readonly onProgress?: (line: string) => void;
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => {
-    server.close(() => {
-      resolve();
-    });
-  });
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
-
 /** Pins this process (the simulator and load generator) to the cores the relay does not get. */
 function pinSelf(limits: Limits, machine: Machine): string | undefined {
   if (limits.cpuList === undefined) return undefined;
@@ -149,22 +118,6 @@ function pinSelf(limits: Limits, machine: Machine): string | undefined {
     stdio: 'ignore',
   });
   return r.status === 0 && machine.cpus > 1 ? list : undefined;
-}
-
-async function waitHealthy(url: string, alive: () => boolean): Promise<void> {
-  const deadline = performance.now() + 90_000;
-  while (performance.now() < deadline) {
-    if (!alive()) throw new Error('the relay exited before it was healthy');
-    try {
-      const res = await fetch(url);
-      const body = (await res.json()) as { healthy?: boolean };
-      if (body.healthy === true) return;
-    } catch {
-      // not up yet
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error('the relay was not healthy within 90 s');
 }
 
 /** An intake document of exactly `bytes` bytes with root `root`. */
@@ -255,38 +208,18 @@ export async function runRelayLoad(options: RelayLoadOptions): Promise<RelayLoad
   const machine = thisMachine();
   const limits = planLimits(profile, machine);
   const pinned = pinSelf(limits, machine);
-  const dir = mkdtempSync(join(tmpdir(), 'relaycheck-bench-load-'));
-  const world = await startWorld(
-    parseWorldConfig(
-      { seed: 7 },
-      {
-        rootManageKey: randomBytes(32).toString('base64'),
-        relayKey: randomBytes(32).toString('base64'),
-        tenantKey: randomBytes(32).toString('base64'),
-        handshakeKey: randomBytes(32),
-      },
-    ),
-    { dir },
-  );
+  const bench = await startBenchWorld('relaycheck-bench-load-');
+  const world = bench.world;
   let confined: ReturnType<typeof spawnConfined> | undefined;
   try {
-    const path = world.relayFilePath;
-    if (path === undefined) throw new Error('the world wrote no relay config');
-    const config = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
-    const port = await freePort();
-    config.health = { host: '127.0.0.1', port };
-    config.log = { level: 'warn' };
-    const configPath = join(dir, `relay-${randomUUID()}.json`);
-    writeFileSync(configPath, JSON.stringify(config), { mode: 0o600 });
-    confined = spawnConfined(limits, process.execPath, [BIN, 'relay', '--config', configPath], {
-      env: {
-        ...process.env,
-        ...(world.caPath === undefined ? {} : { NODE_EXTRA_CA_CERTS: world.caPath }),
-      },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
+    confined = spawnConfined(
+      limits,
+      process.execPath,
+      [BIN, 'relay', '--config', bench.relayConfigPath],
+      { env: bench.relayEnv, stdio: ['ignore', 'ignore', 'inherit'] },
+    );
     const child = confined.child;
-    await waitHealthy(`http://127.0.0.1:${String(port)}/healthz`, () => child.exitCode === null);
+    await bench.waitHealthy(() => child.exitCode === null);
     const results: WorkloadResult[] = [];
     for (const w of workloads) results.push(await runWorkload(world, w, options));
     const vmHwm = child.pid === undefined ? NaN : statusKiB(child.pid, 'VmHWM');
@@ -319,8 +252,7 @@ export async function runRelayLoad(options: RelayLoadOptions): Promise<RelayLoad
       confined.child.kill('SIGKILL');
       await confined.close().catch(() => undefined);
     }
-    await world.close();
-    rmSync(dir, { recursive: true, force: true });
+    await bench.close();
   }
 }
 

@@ -1,0 +1,36 @@
+// The named JSON files of the benchmarks' fixtures (fixtures/profiles, fixtures/workloads). In:
+// a folder, a name and the schema its file must meet. Out: the names there are files for, or
+// the file's content validated; an unknown name lists the known ones, a file that does not meet
+// the schema names the field, a file whose `name` is not its own is refused.
+import { readdirSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import type { z } from 'zod';
+
+/** The names of the .json files in `dir`, sorted. */
+export function jsonNames(dir: string): string[] {
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => f.slice(0, -5))
+    .sort();
+}
+
+/** Reads `<dir>/<name>.json` against `schema`; `what` names the kind in errors. */
+export function loadNamedJson<T extends { readonly name: string }>(
+  dir: string,
+  name: string,
+  schema: z.ZodType<T>,
+  what: string,
+): T {
+  const known = jsonNames(dir);
+  if (!known.includes(name)) {
+    throw new Error(`no ${what} "${name}" (known: ${known.join(', ')})`);
+  }
+  const where = `fixtures/${basename(dir)}/${name}.json`;
+  const parsed = schema.safeParse(JSON.parse(readFileSync(join(dir, `${name}.json`), 'utf8')));
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new Error(`${where}: ${(issue?.path ?? []).join('.')}: ${issue?.message ?? 'invalid'}`);
+  }
+  if (parsed.data.name !== name) throw new Error(`${where} names itself "${parsed.data.name}"`);
+  return parsed.data;
+}
