@@ -9,7 +9,7 @@ import { renderRelayLoad, runRelayLoad, workloadNames } from '../bench/workloads
 
 void t.test('every workload runs one step against a confined relay', async (t) => {
   const names = workloadNames();
-  t.same(names, ['retrievals', 'xml-posts'], 'the workloads there are files for');
+  t.same(names, ['pdf-bills', 'retrievals', 'xml-posts'], 'the workloads there are files for');
   const r = await runRelayLoad({
     profile: 'min-spec',
     workloads: names,

@@ -2,14 +2,40 @@
 // workloads.ts): the whole simulated world in this process, with keys made at run time, and the
 // relay config it wrote, given a health port of its own and quiet logs. In: nothing. Out: the
 // world, its folder, the config file for `relaycheck relay --config`, the health URL, a wait for
-// the relay's /healthz to say healthy (bounded), and close() for the world and the folder.
+// the relay's /healthz to say healthy (bounded), and close() for the world and the folder; and
+// whether the relay will run the compiled dist/ (as bin/relaycheck.js decides) or ts-node.
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseWorldConfig, startWorld, type World } from '../../simulator/src/world';
+
+const ROOT = join(__dirname, '..', '..');
+
+function newestSource(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const full = join(dir, entry.name);
+    if (entry.isDirectory()) newest = Math.max(newest, newestSource(full));
+    else if (entry.name.endsWith('.ts')) newest = Math.max(newest, statSync(full).mtimeMs);
+  }
+  return newest;
+}
+
+/** As bin/relaycheck.js decides: the relay runs dist/ when it is newer than every source. */
+export function compiledIsFresh(): boolean {
+  let built: number;
+  try {
+    built = statSync(join(ROOT, 'dist', 'bin', 'src', 'main.js')).mtimeMs;
+  } catch {
+    return false;
+  }
+  return ['bin/src', 'relay/src', 'simulator/src', 'suites'].every(
+    (d) => newestSource(join(ROOT, d)) <= built,
+  );
+}
 
 /** Bound on the wait for the relay to become healthy. */
 const READY_MS = 90_000;

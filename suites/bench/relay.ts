@@ -6,10 +6,9 @@
 // never a test: nothing here passes or fails on time. Everything runs on loopback.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { startBenchWorld } from './bench-world';
+import { compiledIsFresh, startBenchWorld } from './bench-world';
 import { median, resetPeak, statusKiB } from './measure';
 
 const BIN = join(__dirname, '..', '..', 'bin', 'relaycheck.js');
@@ -31,31 +30,6 @@ export interface RelayBenchResult {
   readonly mbPerSecond: number;
   readonly whole: boolean;
   readonly compiled: boolean;
-}
-
-const ROOT = join(__dirname, '..', '..');
-
-function newestSource(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const full = join(dir, entry.name);
-    if (entry.isDirectory()) newest = Math.max(newest, newestSource(full));
-    else if (entry.name.endsWith('.ts')) newest = Math.max(newest, statSync(full).mtimeMs);
-  }
-  return newest;
-}
-
-/** As bin/relaycheck.js decides: the relay runs dist/ when it is newer than every source. */
-function compiledIsFresh(): boolean {
-  let built: number;
-  try {
-    built = statSync(join(ROOT, 'dist', 'bin', 'src', 'main.js')).mtimeMs;
-  } catch {
-    return false;
-  }
-  return ['bin/src', 'relay/src', 'simulator/src', 'suites'].every(
-    (d) => newestSource(join(ROOT, d)) <= built,
-  );
 }
 
 const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');

@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { World } from '../../simulator/src/world';
-import { startBenchWorld } from './bench-world';
+import { compiledIsFresh, startBenchWorld } from './bench-world';
 import { jsonNames, loadNamedJson } from './named-json';
 import { REPO_ROOT } from '../lib/scan';
 import { spawnConfined, type Backend, type CgroupReadings } from './confine';
@@ -50,8 +50,13 @@ const workloadSchema = z.discriminatedUnion('kind', [
     name: z.string().regex(/^[a-z][a-z0-9-]{0,40}$/),
     description: z.string().min(1),
     kind: z.literal('retrieve'),
-    /** The Hybrid Connection and retrieve route (council-tax: account look-ups). */
-    route: z.literal('council-tax'),
+    /** The Hybrid Connection (and retrieve route) asked. */
+    route: z.enum(['council-tax', 'documents']),
+    /**
+     * The path after the connection; `{ref}` is replaced by a council tax account reference of
+     * the world's data set, in turn (e.g. /accounts/{ref}).
+     */
+    path: z.string().regex(/^\/[\w\-./{}?=&]*$/),
     rates: z.array(z.number().positive().max(100_000)).min(1),
     stepSeconds: z.number().positive().max(600),
     maxInFlight: z.int().min(1).max(100_000),
@@ -90,6 +95,8 @@ export interface RelayLoadResult {
   readonly limits: Limits;
   readonly limitsText: string;
   readonly backend: Backend;
+  /** The relay ran the compiled dist/ (else ts-node: slower to start, more memory). */
+  readonly compiled: boolean;
   readonly notes: readonly string[];
   readonly workloads: readonly WorkloadResult[];
   readonly relay: CgroupReadings & {
@@ -157,10 +164,12 @@ async function runWorkload(
     };
   } else {
     const refs = bo.data.councilTax.references;
+    const route = w.route;
+    const path = w.path;
     send = async (i) => {
       const id = `bench-${runTag}-${String(i)}`;
       const ref = refs[i % refs.length] ?? '';
-      const reply = await tenant.call(`/council-tax/accounts/${ref}`, {
+      const reply = await tenant.call(`/${route}${path.replace(/\{ref\}/g, ref)}`, {
         method: 'GET',
         messageId: id,
       });
@@ -227,8 +236,12 @@ export async function runRelayLoad(options: RelayLoadOptions): Promise<RelayLoad
     const killed = child.exitCode !== null || child.signalCode !== null;
     child.kill('SIGTERM');
     await confined.close();
+    const compiled = compiledIsFresh();
     const notes = [
       ...confined.notes,
+      ...(compiled
+        ? []
+        : ['the relay ran through ts-node (dist/ missing or stale): run npm run build first']),
       ...(pinned === undefined
         ? ['the simulator and load generator share the relay’s cores']
         : [`the simulator, back office and load generator run on core ${pinned}`]),
@@ -239,6 +252,7 @@ export async function runRelayLoad(options: RelayLoadOptions): Promise<RelayLoad
       limits,
       limitsText: describeLimits(limits, machine, profile),
       backend: confined.backend,
+      compiled,
       notes,
       workloads: results,
       relay: {
