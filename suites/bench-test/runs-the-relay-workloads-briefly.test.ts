@@ -1,7 +1,8 @@
 // The smoke run of `relaycheck bench relay`: every workload for one short step on min-spec, only
 // to keep the harness working (no figure is judged here; timing belongs to the benchmark). In:
 // the workloads of fixtures/workloads. Out: checks that each ran one step with answers, that the
-// back office saw each answered request exactly once, that the relay ran in the profile's limits
+// back office saw each answered request exactly once, that the direct baseline (no relay) ran
+// the same step, that the relay ran in the profile's limits
 // (the backend this machine allows) and was not killed, and that the text names the profile.
 import t from 'tap';
 import { detectCgroups } from '../bench/confine';
@@ -30,6 +31,8 @@ void t.test('every workload runs one step against a confined relay', async (t) =
     t.equal(w.zeroLoss.missing, 0, `${w.workload}: none missing at the back office`);
     t.equal(w.zeroLoss.duplicated, 0, `${w.workload}: none done twice`);
     t.ok(w.unitBytes > 0, `${w.workload}: the unit size is known`);
+    t.equal(w.direct?.steps.length, 1, `${w.workload}: the direct baseline ran its step`);
+    t.ok((w.direct?.steps[0]?.answered ?? 0) > 0, `${w.workload}: straight to the back office`);
   }
   const text = renderRelayLoad(r);
   t.match(text, /^profile min-spec: /);

@@ -4,7 +4,8 @@
 // rates. Out: per workload and step, offered and achieved rates (msg/s and MB/s), latency
 // p50/p95/p99 end to end (tenant send to sealed answer), errors, what the relay used (peak
 // memory, CPU time, throttling, OOM kills from its cgroup; its VmHWM), and a zero-loss check
-// against the back office's journal; the profile's exact limits and how they were applied. The
+// against the back office's journal; the same workload straight to the back office without a
+// relay (the direct baseline) and the ratio; the profile's exact limits and how applied. The
 // simulator, back office and tenant (the load generator) run in this process, pinned to the
 // cores the relay does not get. A benchmark, never a test: nothing passes or fails on time.
 import { spawnSync } from 'node:child_process';
@@ -12,6 +13,11 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { World } from '../../simulator/src/world';
+import {
+  INTAKE_ROUTES,
+  type BackOffice,
+  type IntakeServiceName,
+} from '../../simulator/src/backoffice';
 import { compiledIsFresh, startBenchWorld } from './bench-world';
 import { jsonNames, loadNamedJson } from './named-json';
 import { REPO_ROOT } from '../lib/scan';
@@ -81,6 +87,18 @@ export interface WorkloadResult {
   readonly steps: readonly (StepResult & { readonly mbPerSecond: number })[];
   /** The best achieved rate of an unsaturated step (the sustained throughput). */
   readonly sustainedPerSecond: number;
+  /**
+   * The same workload from the tenant's side straight to the back-office service, without a
+   * relay, at the same offered rates (the relay's overhead is the ratio); undefined when off.
+   */
+  readonly direct:
+    | {
+        readonly steps: readonly StepResult[];
+        readonly sustainedPerSecond: number;
+      }
+    | undefined;
+  /** sustained through the relay / sustained direct. */
+  readonly ratio: number | undefined;
   /** Requests answered, and those the far end saw more or less than once. */
   readonly zeroLoss: {
     readonly answered: number;
@@ -112,6 +130,8 @@ export interface RelayLoadOptions {
   readonly stepSeconds?: number;
   /** Only the first N rates of each workload (the smoke run). */
   readonly maxSteps?: number;
+  /** Also run each workload straight to the back office (default true). */
+  readonly direct?: boolean;
   readonly onProgress?: (line: string) => void;
 }
 
@@ -133,6 +153,37 @@ function xmlOf(root: string, id: string, bytes: number): Buffer {
   const tail = `</Notes></${root}>`;
   const pad = Math.max(0, bytes - Buffer.byteLength(head + tail));
   return Buffer.from(head + 'n'.repeat(pad) + tail, 'utf8');
+}
+
+/** The workload's request straight to the back-office service (no tenant, no relay). */
+function directSender(bo: BackOffice, w: Workload, runTag: string): (i: number) => Promise<void> {
+  if (w.kind === 'xml-post') {
+    const service = w.route as IntakeServiceName;
+    const root = bo.config.intake.roots[service][0] ?? 'Change';
+    const url = `${bo.url(service)}/${INTAKE_ROUTES[service].collection}`;
+    return async (i) => {
+      const id = `direct-${runTag}-${String(i)}`;
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/xml', 'idempotency-key': id },
+        body: xmlOf(root, id, w.bodyBytes),
+      });
+      await res.arrayBuffer();
+      if (res.status !== 201) throw new Error(`status ${String(res.status)}`);
+    };
+  }
+  const refs = bo.data.councilTax.references;
+  const base = bo.url(w.route);
+  return async (i) => {
+    const ref = refs[i % refs.length] ?? '';
+    const res = await fetch(`${base}${w.path.replace(/\{ref\}/g, ref)}`);
+    await res.arrayBuffer();
+    if (res.status !== 200) throw new Error(`status ${String(res.status)}`);
+  };
+}
+
+function sustainedOf(steps: readonly StepResult[]): number {
+  return Math.max(0, ...steps.filter((s) => !s.saturated).map((s) => s.achievedPerSecond));
 }
 
 async function runWorkload(
@@ -197,16 +248,33 @@ async function runWorkload(
     if (n === 0) missing += 1;
     if (n > 1) duplicated += 1;
   }
-  const sustained = Math.max(
-    0,
-    ...steps.filter((s) => !s.saturated).map((s) => s.achievedPerSecond),
-  );
+  const sustained = sustainedOf(steps);
+  let direct: WorkloadResult['direct'];
+  if (options.direct !== false) {
+    const directSteps = await steppedLoad({
+      rates,
+      stepMs,
+      maxInFlight: w.maxInFlight,
+      send: directSender(bo, w, runTag),
+      onStep: (s) => {
+        options.onProgress?.(
+          `${w.name} direct: offered ${String(s.offeredPerSecond)}/s → ${s.achievedPerSecond.toFixed(0)}/s${s.saturated ? ' (saturated)' : ''}`,
+        );
+      },
+    });
+    direct = { steps: directSteps, sustainedPerSecond: sustainedOf(directSteps) };
+  }
   return {
     workload: w.name,
     description: w.description,
     unitBytes,
     steps: steps.map((s) => ({ ...s, mbPerSecond: (s.achievedPerSecond * unitBytes) / 1e6 })),
     sustainedPerSecond: sustained,
+    direct,
+    ratio:
+      direct === undefined || direct.sustainedPerSecond === 0
+        ? undefined
+        : sustained / direct.sustainedPerSecond,
     zeroLoss: { answered: answeredIds.length, missing, duplicated },
   };
 }
@@ -292,6 +360,16 @@ export function renderRelayLoad(r: RelayLoadResult): string {
     }
     const firstErrors = w.steps.find((s) => s.errorSamples.length > 0)?.errorSamples ?? [];
     for (const e of firstErrors.slice(0, 2)) lines.push(`  error: ${e.slice(0, 200)}`);
+    if (w.direct !== undefined) {
+      const last = w.direct.steps[w.direct.steps.length - 1];
+      lines.push(
+        `  direct to the back office (no relay): sustained ${n0(w.direct.sustainedPerSecond)}/s` +
+          (last?.saturated === false
+            ? ` (not saturated at ${n0(last.offeredPerSecond)}/s, the last rate offered)`
+            : '') +
+          `; relay / direct ${w.ratio === undefined ? '—' : `${(w.ratio * 100).toFixed(0)}%`}`,
+      );
+    }
     lines.push(
       `  sustained ${n0(w.sustainedPerSecond)}/s; zero loss: ${String(w.zeroLoss.answered)} answered, ${String(w.zeroLoss.missing)} missing at the back office, ${String(w.zeroLoss.duplicated)} duplicated`,
       '',
