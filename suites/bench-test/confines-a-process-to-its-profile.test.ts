@@ -58,7 +58,11 @@ void t.test(
     const c = spawnConfined(limits, process.execPath, ['-e', REPORTER], {
       stdio: ['pipe', 'pipe', 'inherit'],
     });
-    t.teardown(() => c.child.kill('SIGKILL'));
+    // Also when an assertion throws first: the child is stopped and its cgroups removed.
+    t.teardown(async () => {
+      c.child.kill('SIGKILL');
+      await c.close();
+    });
     const seen = await firstLine<{ cgroup: string; cpus: string }>(stdoutOf(c.child));
     t.equal(c.backend, cg.version === 'v1' ? 'cgroup-v1' : 'cgroup-v2');
     const name = c.groups[0]?.split('/').pop() ?? '';
@@ -166,7 +170,11 @@ void t.test('without cgroups: pinned, a V8 heap limit, and said to be approximat
     force: 'approximate',
     env: { ...process.env, NODE_OPTIONS: '' },
   });
-  t.teardown(() => c.child.kill('SIGKILL'));
+  // Also when an assertion throws first: the child is stopped and its cgroups removed.
+  t.teardown(async () => {
+    c.child.kill('SIGKILL');
+    await c.close();
+  });
   const seen = await firstLine<{ cpus: string; nodeOptions: string }>(stdoutOf(c.child));
   t.equal(c.backend, 'approximate');
   t.equal(seen.cpus, '1', 'pinned to core 1 by taskset');
