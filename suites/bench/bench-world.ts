@@ -6,11 +6,11 @@
 // whether the relay will run the compiled dist/ (as bin/relaycheck.js decides) or ts-node.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseWorldConfig, startWorld, type World } from '../../simulator/src/world';
+import { freePorts } from '../lib/stage';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -53,19 +53,6 @@ export interface BenchWorld {
   close(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => {
-    server.close(() => {
-      resolve();
-    });
-  });
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
-
 export async function startBenchWorld(prefix: string): Promise<BenchWorld> {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   const world = await startWorld(
@@ -88,7 +75,7 @@ export async function startBenchWorld(prefix: string): Promise<BenchWorld> {
     const path = world.relayFilePath;
     if (path === undefined) throw new Error('the world wrote no relay config');
     const config = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
-    const port = await freePort();
+    const { health: port } = await freePorts(['health']);
     config.health = { host: '127.0.0.1', port };
     config.log = { level: 'warn' };
     const relayConfigPath = join(dir, `relay-bench-${randomUUID()}.json`);

@@ -84,8 +84,8 @@ export async function startAzureWorld(
     ranges: target.ranges,
     caFile: target.caFile,
     ...backOfficeRoutes(backOffice, INTAKE_ROUTES),
+    entities: target.entities,
   });
-  (relay.serviceBus as Record<string, unknown>).entities = { ...target.entities };
   const relayFilePath = join(dir, 'relay.json');
   writeFileAtomic(relayFilePath, JSON.stringify(relay, null, 2) + '\n', 0o600);
   const world: World = {

@@ -13,6 +13,7 @@ import { z } from 'zod';
 import { RELAY_ENTITIES } from '../../simulator/src/world/relay-file';
 import { DEFAULT_HYBRID_PATHS } from '../../simulator/src/cloud/hybrid/defaults';
 import { writeFileAtomic } from '../../simulator/src/cloud/tls/ca';
+import { entitiesSchema } from '../../simulator/src/cloud/tenant/config';
 import { RunError } from '../runner/errors';
 
 /** The environment variable naming the target.json of an Azure run. */
@@ -120,7 +121,6 @@ export function parseConnectionString(text: string, what: string): Namespace {
 }
 
 const KEY_BYTES = 32;
-const ENTITY = z.string().min(1).max(260);
 
 /** The tenant config file of `--target azure` (docs/run.md). */
 const tenantFileSchema = z.strictObject({
@@ -134,14 +134,7 @@ const tenantFileSchema = z.strictObject({
   /** The tenant's 32-byte handshake and envelope key: base64, or env:NAME. */
   key: z.string().min(1).max(200),
   /** The Service Bus entities (docs/protocol/messaging.md); default their standard names. */
-  entities: z
-    .strictObject({
-      handshake: ENTITY.optional(),
-      handshakeReplies: ENTITY.optional(),
-      requests: ENTITY.optional(),
-      replies: ENTITY.optional(),
-    })
-    .default({}),
+  entities: entitiesSchema,
   /** The Hybrid Connections the relay listens on; default the four retrieval ones. */
   hybridConnections: z
     .array(z.string().regex(/^[a-z0-9-]{1,64}$/))

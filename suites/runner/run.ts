@@ -284,7 +284,7 @@ export async function runCases(options: RunOptions): Promise<RunSummary> {
   writeFileSync(resultsFile, '');
   const tapLog = join(options.outDir, 'tap.log');
   let tapCode = 0;
-  const stageEnv: Record<string, string> = {};
+  const caseEnv: Record<string, string> = {};
   if (external !== undefined && files.length > 0) {
     const setup = await setUpExternal(options.outDir, external.relayConfigPath);
     try {
@@ -293,7 +293,7 @@ export async function runCases(options: RunOptions): Promise<RunSummary> {
     } finally {
       await setup.close();
     }
-    stageEnv[STAGE_ENV] = setup.stageFile;
+    caseEnv[STAGE_ENV] = setup.stageFile;
   }
   const targetFile = join(options.outDir, 'target.json');
   if (azure !== undefined && files.length > 0) {
@@ -303,7 +303,7 @@ export async function runCases(options: RunOptions): Promise<RunSummary> {
     await checkTarget(azure.target, azure.checkMs, ca);
     // The case processes read the target from here; it holds keys (0600, removed at the end).
     writeTarget(targetFile, azure.target);
-    stageEnv[TARGET_ENV] = targetFile;
+    caseEnv[TARGET_ENV] = targetFile;
   }
   if (files.length > 0) {
     // The live progress follows the results file while the cases run.
@@ -328,7 +328,7 @@ export async function runCases(options: RunOptions): Promise<RunSummary> {
           RELAYCHECK_RESULTS: resultsFile,
           RELAYCHECK_ONLY: [...ids].join(','),
           ...(options.seed !== undefined ? { FC_SEED: String(options.seed) } : {}),
-          ...stageEnv,
+          ...caseEnv,
         }),
         tapLog,
         // One relay serves the whole run, or the cases share the target's entities: one case

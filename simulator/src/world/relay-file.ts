@@ -67,6 +67,8 @@ export interface RelayFileInput {
   readonly intake?: Readonly<Record<string, IntakeRoute>>;
   /** Form type → absolute folder of the file shares (one file-drop route). */
   readonly fileShares?: Readonly<Record<string, string>>;
+  /** The Service Bus entities, when not the standard names (RELAY_ENTITIES). */
+  readonly entities?: Readonly<Record<keyof typeof RELAY_ENTITIES, string>>;
 }
 
 function routesFor(input: RelayFileInput): Record<string, unknown>[] {
@@ -126,7 +128,7 @@ export function relayFileConfig(input: RelayFileInput): Record<string, unknown> 
       host: input.serviceBus.host,
       keyName: input.serviceBus.keyName,
       key: input.serviceBus.key,
-      entities: { ...RELAY_ENTITIES },
+      entities: { ...(input.entities ?? RELAY_ENTITIES) },
     },
     hybrid: {
       host: input.hybrid.host,

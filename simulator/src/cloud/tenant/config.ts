@@ -12,6 +12,16 @@ const KID = /^[A-Za-z0-9._-]{1,64}$/;
 const SESSION_ID = /^[A-Za-z0-9._:@-]{1,128}$/;
 const ENTITY = z.string().min(1).max(260);
 
+/** Renamed Service Bus entities (each optional: the standard name otherwise). */
+export const entitiesSchema = z
+  .strictObject({
+    handshake: ENTITY.optional(),
+    handshakeReplies: ENTITY.optional(),
+    requests: ENTITY.optional(),
+    replies: ENTITY.optional(),
+  })
+  .default({});
+
 const keySchema = z.strictObject({
   kid: z.string().regex(KID, 'must match [A-Za-z0-9._-]{1,64}'),
   /** 32 bytes, or their base64 / base64url text. */
@@ -26,14 +36,7 @@ const schema = z.strictObject({
   tenant: z.string().regex(TENANT_PATTERN, 'must match [a-z0-9-]{3,64}'),
   keys: z.array(keySchema).min(1).max(16),
   profile: z.enum(['production', 'development']).default('production'),
-  entities: z
-    .strictObject({
-      handshake: ENTITY.optional(),
-      handshakeReplies: ENTITY.optional(),
-      requests: ENTITY.optional(),
-      replies: ENTITY.optional(),
-    })
-    .default({}),
+  entities: entitiesSchema,
   /** The session id of this driver's replies (default `tenant-<random>`). */
   replySessionId: z.string().regex(SESSION_ID, 'must match [A-Za-z0-9._:@-]{1,128}').optional(),
   /** Session lifetime granted in WELCOME, seconds. */
