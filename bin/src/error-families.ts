@@ -27,6 +27,7 @@ import { SIM_TENANT_ERRORS } from '../../simulator/src/cloud/tenant/errors';
 import { REPORT_ERRORS } from '../../reports/src/errors';
 import { SUITE_EVIDENCE_ERRORS } from '../../suites/lib/evidence';
 import { RUN_ERRORS } from '../../suites/runner/errors';
+import { BENCH_ERRORS } from '../../suites/bench/errors';
 
 export const ERROR_FAMILIES: readonly ErrorFamily<string>[] = [
   HANDSHAKE_ERRORS,
@@ -55,4 +56,5 @@ export const ERROR_FAMILIES: readonly ErrorFamily<string>[] = [
   SUITE_EVIDENCE_ERRORS,
   REPORT_ERRORS,
   RUN_ERRORS,
+  BENCH_ERRORS,
 ];

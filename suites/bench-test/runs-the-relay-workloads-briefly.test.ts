@@ -1,21 +1,28 @@
-// The smoke run of `relaycheck bench relay`: every workload for one short step on min-spec, only
-// to keep the harness working (no figure is judged here; timing belongs to the benchmark). In:
-// the workloads of fixtures/workloads. Out: checks that each ran one step with answers, that the
-// back office saw each answered request exactly once, that the direct baseline (no relay) ran
-// the same step, that the relay ran in the profile's limits
-// (the backend this machine allows) and was not killed, and that the text names the profile.
+// The smoke run of `relaycheck bench --profile min-spec`: every workload for one short step on
+// min-spec, only to keep the harness working (no figure is judged here; timing belongs to the
+// benchmark). In: the workloads of fixtures/workloads. Out: checks that each ran one step with
+// answers, that every accepted request reached the back office (journal, share folder) exactly
+// once, that the direct baseline ran the same step, that hyco-https ran the retrievals, that
+// the evidence left no file behind, that the relay ran in the profile's limits (the backend
+// this machine allows) and was not killed, and that the text holds the summary with the ratios.
+import { readdirSync } from 'node:fs';
 import t from 'tap';
 import { detectCgroups } from '../bench/confine';
 import { renderRelayLoad, runRelayLoad, workloadNames } from '../bench/workloads';
 
 void t.test('every workload runs one step against a confined relay', async (t) => {
   const names = workloadNames();
-  t.same(names, ['pdf-bills', 'retrievals', 'xml-posts'], 'the workloads there are files for');
+  t.same(
+    names,
+    ['day-in-the-life', 'evidence-1mb', 'evidence-20mb', 'pdf-bills', 'retrievals', 'xml-posts'],
+    'the workloads there are files for',
+  );
   const r = await runRelayLoad({
     profile: 'min-spec',
     workloads: names,
     stepSeconds: 1,
     maxSteps: 1,
+    repeats: 1,
   });
   const cg = detectCgroups();
   t.equal(
@@ -25,16 +32,44 @@ void t.test('every workload runs one step against a confined relay', async (t) =
   );
   t.equal(r.limits.memoryBytes, 512 * 1024 * 1024);
   t.equal(r.relay.killed, false, 'the relay lived through it');
+  t.same(
+    r.workloads.map((w) => w.workload),
+    names,
+    'every workload has a result',
+  );
   for (const w of r.workloads) {
     t.equal(w.steps.length, 1, `${w.workload}: one step`);
-    t.ok(w.zeroLoss.answered > 0, `${w.workload}: requests were answered`);
-    t.equal(w.zeroLoss.missing, 0, `${w.workload}: none missing at the back office`);
-    t.equal(w.zeroLoss.duplicated, 0, `${w.workload}: none done twice`);
+    t.ok((w.zeroLoss?.answered ?? 0) > 0, `${w.workload}: requests were answered`);
+    t.equal(w.zeroLoss?.missing, 0, `${w.workload}: none missing at the far end`);
+    t.equal(w.zeroLoss?.duplicated, 0, `${w.workload}: none done twice`);
     t.ok(w.unitBytes > 0, `${w.workload}: the unit size is known`);
-    t.equal(w.direct?.steps.length, 1, `${w.workload}: the direct baseline ran its step`);
-    t.ok((w.direct?.steps[0]?.answered ?? 0) > 0, `${w.workload}: straight to the back office`);
+    const direct = w.baselines.find((b) => b.name === 'direct');
+    t.equal(direct?.steps.length, 1, `${w.workload}: the direct baseline ran its step`);
+    t.ok((direct?.steps[0]?.answered ?? 0) > 0, `${w.workload}: straight to the back office`);
+    t.ok(
+      w.targets.some((x) => x.what === `${w.workload}: zero loss` && x.met === true),
+      `${w.workload}: the zero-loss target line says met`,
+    );
   }
+  const evidence = r.workloads.find((w) => w.workload === 'evidence-20mb');
+  t.ok(
+    (evidence?.unitBytes ?? 0) >= 20 * 1024 * 1024,
+    'the 20 MB evidence workload moved 20 MB files',
+  );
+  const retrievals = r.workloads.find((w) => w.workload === 'retrievals');
+  const hyco = retrievals?.baselines.find((b) => b.name === 'hyco-https');
+  t.ok((hyco?.steps[0]?.answered ?? 0) > 0, 'hyco-https answered the retrievals');
+  t.ok(r.targets.length >= 2, 'the whole run’s targets are stated');
   const text = renderRelayLoad(r);
   t.match(text, /^profile min-spec: /);
   t.match(text, /retrievals: .*\n {2}offered\/s/);
+  t.match(text, /summary \(relay figures[^\n]*\n[^\n]*relay\/direct[^\n]*relay\/hyco/);
+  t.match(text, /Azure's own ceilings: Service Bus Standard namespace 1,000 messages\/s/);
+  const groups = cg.version === 'v1' ? '/sys/fs/cgroup/memory' : '/sys/fs/cgroup';
+  if (cg.version !== undefined) {
+    t.notOk(
+      readdirSync(groups).some((n) => n.startsWith(`relaycheck-${String(process.pid)}-`)),
+      'no cgroup of this run is left behind',
+    );
+  }
 });

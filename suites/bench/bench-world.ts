@@ -37,6 +37,9 @@ export function compiledIsFresh(): boolean {
   );
 }
 
+/** Requests the back office's journal holds (the zero-loss check reads it). */
+const JOURNAL_CAPACITY = 300_000;
+
 /** Bound on the wait for the relay to become healthy. */
 const READY_MS = 90_000;
 
@@ -57,7 +60,8 @@ export async function startBenchWorld(prefix: string): Promise<BenchWorld> {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   const world = await startWorld(
     parseWorldConfig(
-      { seed: 7 },
+      // A journal long enough for every request of a workload's steps (the zero-loss check).
+      { seed: 7, backOffice: { journal: { capacity: JOURNAL_CAPACITY } } },
       {
         rootManageKey: randomBytes(32).toString('base64'),
         relayKey: randomBytes(32).toString('base64'),

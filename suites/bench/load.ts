@@ -4,7 +4,8 @@
 // offered and achieved rates (answers that came inside the step), latencies (p50/p95/p99 of every
 // request of the step, waited for after it), errors, requests shed at the in-flight bound, and
 // whether the step saturated (achieved < 90% of offered, or shed > 0). The steps stop after the
-// first saturated one. Requests go out on schedule whether or not earlier ones were answered.
+// first saturated one; an optional hook runs between steps, outside their timing. Requests go
+// out on schedule whether or not earlier ones were answered.
 import { performance } from 'node:perf_hooks';
 
 export interface StepResult {
@@ -33,6 +34,11 @@ export interface SteppedLoadOptions {
   readonly send: (i: number) => Promise<void>;
   /** Told when a step ends (for progress). */
   readonly onStep?: (step: StepResult) => void;
+  /**
+   * Runs after each step's answers were waited for, before the next step and outside its
+   * timing (checks of what the step delivered, clearing up what it wrote).
+   */
+  readonly afterStep?: () => Promise<void>;
 }
 
 /** The q-quantile (0..1) of sorted values, nearest rank; NaN when empty. */
@@ -131,6 +137,7 @@ export async function steppedLoad(options: SteppedLoadOptions): Promise<StepResu
     first += step.sent;
     out.push(step);
     options.onStep?.(step);
+    await options.afterStep?.();
     if (step.saturated) break;
   }
   return out;

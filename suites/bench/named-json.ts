@@ -1,10 +1,11 @@
 // The named JSON files of the benchmarks' fixtures (fixtures/profiles, fixtures/workloads). In:
 // a folder, a name and the schema its file must meet. Out: the names there are files for, or
 // the file's content validated; an unknown name lists the known ones, a file that does not meet
-// the schema names the field, a file whose `name` is not its own is refused.
+// the schema names the field, a file whose `name` is not its own is refused (BENCH_E_FIXTURE).
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { z } from 'zod';
+import { BenchError } from './errors';
 
 /** The names of the .json files in `dir`, sorted. */
 export function jsonNames(dir: string): string[] {
@@ -23,14 +24,33 @@ export function loadNamedJson<T extends { readonly name: string }>(
 ): T {
   const known = jsonNames(dir);
   if (!known.includes(name)) {
-    throw new Error(`no ${what} "${name}" (known: ${known.join(', ')})`);
+    throw new BenchError('BENCH_E_FIXTURE', `no ${what} "${name}" (known: ${known.join(', ')})`, {
+      path: `fixtures/${basename(dir)}`,
+    });
   }
   const where = `fixtures/${basename(dir)}/${name}.json`;
-  const parsed = schema.safeParse(JSON.parse(readFileSync(join(dir, `${name}.json`), 'utf8')));
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(join(dir, `${name}.json`), 'utf8'));
+  } catch (e) {
+    throw new BenchError(
+      'BENCH_E_FIXTURE',
+      `${where} is not JSON: ${e instanceof Error ? e.message : String(e)}`,
+      { path: where },
+    );
+  }
+  const parsed = schema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new Error(`${where}: ${(issue?.path ?? []).join('.')}: ${issue?.message ?? 'invalid'}`);
+    const field = (issue?.path ?? []).join('.');
+    throw new BenchError('BENCH_E_FIXTURE', `${where}: ${field}: ${issue?.message ?? 'invalid'}`, {
+      path: `${where}${field === '' ? '' : `#${field}`}`,
+    });
   }
-  if (parsed.data.name !== name) throw new Error(`${where} names itself "${parsed.data.name}"`);
+  if (parsed.data.name !== name) {
+    throw new BenchError('BENCH_E_FIXTURE', `${where} names itself "${parsed.data.name}"`, {
+      path: where,
+    });
+  }
   return parsed.data;
 }

@@ -1,29 +1,28 @@
-// `relaycheck bench relay`: the reference relay under the council's workloads on a hardware
-// profile. In: a profile (fixtures/profiles) and workloads (fixtures/workloads: XML posts
-// through Service Bus, retrievals through the Hybrid Connection), each at stepped offered
-// rates. Out: per workload and step, offered and achieved rates (msg/s and MB/s), latency
-// p50/p95/p99 end to end (tenant send to sealed answer), errors, what the relay used (peak
-// memory, CPU time, throttling, OOM kills from its cgroup; its VmHWM), and a zero-loss check
-// against the back office's journal; the same workload straight to the back office without a
-// relay (the direct baseline) and the ratio; the profile's exact limits and how applied. The
-// simulator, back office and tenant (the load generator) run in this process, pinned to the
-// cores the relay does not get. A benchmark, never a test: nothing passes or fails on time.
+// `relaycheck bench --profile <name>` (also `bench relay`): the reference relay under the
+// council's workloads on a hardware profile. In: a profile (fixtures/profiles), workloads
+// (fixtures/workloads, workload-kinds.ts), how many times each runs, and the backend that
+// confines the relay. Out: per workload the steps of offered and achieved rates (msg/s and MB/s)
+// with latency p50/p95/p99 end to end (tenant send to sealed answer), errors, the relay's RSS
+// growth, a zero-loss check, the baselines at the same offered rates (the back-office service
+// straight, no relay; Microsoft's hyco-https listener doing the retrievals, confined alike) and
+// the relay/baseline ratios, the issue's targets beside the figures; for the whole run what the
+// relay used (peak memory, CPU time, throttling, OOM kills from its cgroup; its VmHWM), the
+// profile's exact limits, and Azure's own ceilings. The figures of a workload are those of its
+// median run. The simulator, back office and tenant (the load generator) run in this process,
+// pinned to the cores the relay does not get. A benchmark, never a test: nothing passes or
+// fails on time.
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { z } from 'zod';
+import { createInterface } from 'node:readline';
 import type { World } from '../../simulator/src/world';
-import {
-  INTAKE_ROUTES,
-  type BackOffice,
-  type IntakeServiceName,
-} from '../../simulator/src/backoffice';
-import { compiledIsFresh, startBenchWorld } from './bench-world';
-import { jsonNames, loadNamedJson } from './named-json';
+import { compiledIsFresh, startBenchWorld, type BenchWorld } from './bench-world';
 import { REPO_ROOT } from '../lib/scan';
-import { spawnConfined, type Backend, type CgroupReadings } from './confine';
+import type { CgroupReadings } from './confine';
+import { BenchError } from './errors';
 import { steppedLoad, type StepResult } from './load';
-import { statusKiB } from './measure';
+import { median, resetPeak, statusKiB } from './measure';
 import {
   describeLimits,
   loadProfile,
@@ -33,78 +32,72 @@ import {
   type Limits,
   type Machine,
 } from './profile';
+import { startConfinedProcess, type RelayBackend, type RelayProcess } from './relay-process';
+import {
+  directDriver,
+  loadWorkload,
+  relayDriver,
+  type Driver,
+  type Workload,
+  type ZeroLoss,
+} from './workload-kinds';
 
-export const WORKLOADS_DIR = join(REPO_ROOT, 'fixtures', 'workloads');
+export { workloadNames, loadWorkload, type Workload } from './workload-kinds';
+
 const BIN = join(REPO_ROOT, 'bin', 'relaycheck.js');
+/** Bound on the wait for the hyco-https child to listen (ts-node at 1 GHz is slow to start). */
+const HYCO_READY_MS = 120_000;
 
-const workloadSchema = z.discriminatedUnion('kind', [
-  z.strictObject({
-    name: z.string().regex(/^[a-z][a-z0-9-]{0,40}$/),
-    description: z.string().min(1),
-    kind: z.literal('xml-post'),
-    /** The post-xml route (an intake service). */
-    route: z.string().min(1),
-    bodyBytes: z
-      .int()
-      .min(100)
-      .max(10 * 1024 * 1024),
-    rates: z.array(z.number().positive().max(100_000)).min(1),
-    stepSeconds: z.number().positive().max(600),
-    maxInFlight: z.int().min(1).max(100_000),
-  }),
-  z.strictObject({
-    name: z.string().regex(/^[a-z][a-z0-9-]{0,40}$/),
-    description: z.string().min(1),
-    kind: z.literal('retrieve'),
-    /** The Hybrid Connection (and retrieve route) asked. */
-    route: z.enum(['council-tax', 'documents']),
-    /**
-     * The path after the connection; `{ref}` is replaced by a council tax account reference of
-     * the world's data set, in turn (e.g. /accounts/{ref}).
-     */
-    path: z.string().regex(/^\/[\w\-./{}?=&]*$/),
-    rates: z.array(z.number().positive().max(100_000)).min(1),
-    stepSeconds: z.number().positive().max(600),
-    maxInFlight: z.int().min(1).max(100_000),
-  }),
+/** Azure's own ceilings, printed beside the figures (docs/protocol: Service Bus quotas). */
+export const AZURE_CEILINGS = Object.freeze([
+  Object.freeze({ name: 'Service Bus Standard namespace', value: 1000, unit: 'messages/s' }),
+  Object.freeze({ name: 'Service Bus Premium, per messaging unit', value: 4, unit: 'MB/s' }),
 ]);
 
-export type Workload = z.infer<typeof workloadSchema>;
+/** The whole run's targets on min-spec (issue 9): relay peak RSS and never killed. */
+export const RELAY_PEAK_TARGET_MIB = 128;
 
-export function workloadNames(dir = WORKLOADS_DIR): string[] {
-  return jsonNames(dir);
+export type Step = StepResult & { readonly mbPerSecond: number };
+
+export interface Baseline {
+  readonly name: 'direct' | 'hyco-https';
+  readonly description: string;
+  readonly steps: readonly Step[];
+  readonly sustainedPerSecond: number;
+  /** The workload's sustained rate through the relay / this one's. */
+  readonly ratio: number | undefined;
 }
 
-export function loadWorkload(name: string, dir = WORKLOADS_DIR): Workload {
-  return loadNamedJson(dir, name, workloadSchema, 'workload');
+/** One figure against the target the issue sets for it. */
+export interface TargetLine {
+  readonly what: string;
+  readonly target: string;
+  readonly measured: string;
+  /** Undefined: not measured in this run. */
+  readonly met: boolean | undefined;
 }
 
 export interface WorkloadResult {
   readonly workload: string;
   readonly description: string;
-  /** Bytes of one request body (posts) or one answer (retrievals). */
+  readonly kind: Workload['kind'];
+  /** Mean bytes of one request body (posts, drops) or one answer (retrievals). */
   readonly unitBytes: number;
-  readonly steps: readonly (StepResult & { readonly mbPerSecond: number })[];
-  /** The best achieved rate of an unsaturated step (the sustained throughput). */
+  /** The steps of the median run through the relay. */
+  readonly steps: readonly Step[];
+  /** The best achieved rate of an unsaturated step (the sustained throughput); median of runs. */
   readonly sustainedPerSecond: number;
-  /**
-   * The same workload from the tenant's side straight to the back-office service, without a
-   * relay, at the same offered rates (the relay's overhead is the ratio); undefined when off.
-   */
-  readonly direct:
-    | {
-        readonly steps: readonly StepResult[];
-        readonly sustainedPerSecond: number;
-      }
-    | undefined;
-  /** sustained through the relay / sustained direct. */
-  readonly ratio: number | undefined;
-  /** Requests answered, and those the far end saw more or less than once. */
-  readonly zeroLoss: {
-    readonly answered: number;
-    readonly missing: number;
-    readonly duplicated: number;
-  };
+  readonly sustainedMBPerSecond: number;
+  /** Lowest and highest sustained rate of the runs. */
+  readonly sustainedRange: readonly [number, number];
+  readonly runs: number;
+  readonly baselines: readonly Baseline[];
+  /** Every run's requests together; undefined when the relay died before the check. */
+  readonly zeroLoss: ZeroLoss | undefined;
+  /** The relay's peak RSS growth over its RSS before the workload (median of runs), MiB. */
+  readonly rssGrowthMiB: number | undefined;
+  readonly targets: readonly TargetLine[];
+  readonly errorSamples: readonly string[];
 }
 
 export interface RelayLoadResult {
@@ -112,26 +105,40 @@ export interface RelayLoadResult {
   readonly machine: Machine;
   readonly limits: Limits;
   readonly limitsText: string;
-  readonly backend: Backend;
+  readonly backend: RelayBackend;
   /** The relay ran the compiled dist/ (else ts-node: slower to start, more memory). */
   readonly compiled: boolean;
   readonly notes: readonly string[];
+  readonly repeats: number;
+  readonly ceilings: typeof AZURE_CEILINGS;
+  readonly startedAt: string;
+  readonly finishedAt: string;
   readonly workloads: readonly WorkloadResult[];
   readonly relay: CgroupReadings & {
     readonly vmHwmMiB: number | undefined;
     readonly killed: boolean;
   };
+  /** The whole run's targets (relay peak memory, never killed). */
+  readonly targets: readonly TargetLine[];
 }
+
+export type BackendChoice = 'cgroup' | 'container';
 
 export interface RelayLoadOptions {
   readonly profile: string;
   readonly workloads: readonly string[];
-  /** Overrides each workload's step length (the smoke run: a fraction of a second). */
+  /** Overrides each workload's step length (the smoke run: a second). */
   readonly stepSeconds?: number;
   /** Only the first N rates of each workload (the smoke run). */
   readonly maxSteps?: number;
-  /** Also run each workload straight to the back office (default true). */
+  /** Runs of each workload through the relay (figures: the median run); default 3. */
+  readonly repeats?: number;
+  /** Each workload straight to the back office, once (default true). */
   readonly direct?: boolean;
+  /** The retrievals through Microsoft's hyco-https listener, as often as the relay (default true). */
+  readonly hyco?: boolean;
+  /** What confines the relay: cgroups of ours (default) or a container. */
+  readonly backend?: BackendChoice;
   readonly onProgress?: (line: string) => void;
 }
 
@@ -147,202 +154,466 @@ function pinSelf(limits: Limits, machine: Machine): string | undefined {
   return r.status === 0 && machine.cpus > 1 ? list : undefined;
 }
 
-/** An intake document of exactly `bytes` bytes with root `root`. */
-function xmlOf(root: string, id: string, bytes: number): Buffer {
-  const head = `<${root} xmlns="urn:relaycheck:bench:v1"><Reference>${id}</Reference><Notes>`;
-  const tail = `</Notes></${root}>`;
-  const pad = Math.max(0, bytes - Buffer.byteLength(head + tail));
-  return Buffer.from(head + 'n'.repeat(pad) + tail, 'utf8');
-}
-
-/** The workload's request straight to the back-office service (no tenant, no relay). */
-function directSender(bo: BackOffice, w: Workload, runTag: string): (i: number) => Promise<void> {
-  if (w.kind === 'xml-post') {
-    const service = w.route as IntakeServiceName;
-    const root = bo.config.intake.roots[service][0] ?? 'Change';
-    const url = `${bo.url(service)}/${INTAKE_ROUTES[service].collection}`;
-    return async (i) => {
-      const id = `direct-${runTag}-${String(i)}`;
-      const res = await fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/xml', 'idempotency-key': id },
-        body: xmlOf(root, id, w.bodyBytes),
-      });
-      await res.arrayBuffer();
-      if (res.status !== 201) throw new Error(`status ${String(res.status)}`);
-    };
-  }
-  const refs = bo.data.councilTax.references;
-  const base = bo.url(w.route);
-  return async (i) => {
-    const ref = refs[i % refs.length] ?? '';
-    const res = await fetch(`${base}${w.path.replace(/\{ref\}/g, ref)}`);
-    await res.arrayBuffer();
-    if (res.status !== 200) throw new Error(`status ${String(res.status)}`);
-  };
-}
-
 function sustainedOf(steps: readonly StepResult[]): number {
   return Math.max(0, ...steps.filter((s) => !s.saturated).map((s) => s.achievedPerSecond));
 }
 
-async function runWorkload(
-  world: World,
-  w: Workload,
-  options: RelayLoadOptions,
-): Promise<WorkloadResult> {
-  const tenant = world.tenant;
-  const bo = world.backOffice;
-  if (tenant === undefined || bo === undefined) throw new Error('the world has no tenant');
-  const rates = options.maxSteps === undefined ? w.rates : w.rates.slice(0, options.maxSteps);
-  const stepMs = (options.stepSeconds ?? w.stepSeconds) * 1000;
-  const runTag = randomBytes(3).toString('hex');
-  const answeredIds: string[] = [];
-  let unitBytes = 0;
-  let send: (i: number) => Promise<void>;
-  if (w.kind === 'xml-post') {
-    const root = bo.config.intake.roots[w.route as 'ctb-intake'][0] ?? 'Change';
-    unitBytes = w.bodyBytes;
-    send = async (i) => {
-      const id = `bench-${runTag}-${String(i)}`;
-      const reply = await tenant.sendWork(w.route, xmlOf(root, id, w.bodyBytes), {
-        messageId: id,
-        contentType: 'application/xml',
-        timeoutMs: 120_000,
-      });
-      if (reply.status !== 201) throw new Error(`status ${String(reply.status)}`);
-      answeredIds.push(id);
-    };
-  } else {
-    const refs = bo.data.councilTax.references;
-    const route = w.route;
-    const path = w.path;
-    send = async (i) => {
-      const id = `bench-${runTag}-${String(i)}`;
-      const ref = refs[i % refs.length] ?? '';
-      const reply = await tenant.call(`/${route}${path.replace(/\{ref\}/g, ref)}`, {
-        method: 'GET',
-        messageId: id,
-      });
-      if (reply.status !== 200) throw new Error(`status ${String(reply.status)}`);
-      unitBytes = reply.body.length;
-      answeredIds.push(id);
-    };
+/** The step the sustained rate came from (the best unsaturated one). */
+export function sustainedStep<S extends StepResult>(steps: readonly S[]): S | undefined {
+  let best: S | undefined;
+  for (const s of steps) {
+    if (!s.saturated && (best === undefined || s.achievedPerSecond > best.achievedPerSecond)) {
+      best = s;
+    }
   }
+  return best;
+}
+
+interface Run {
+  readonly steps: readonly StepResult[];
+  readonly sustained: number;
+  readonly unitBytes: number;
+}
+
+/** One pass of stepped load through a driver. */
+async function drive(
+  label: string,
+  w: Workload,
+  driver: Driver,
+  options: RelayLoadOptions,
+): Promise<Run> {
+  const rates = options.maxSteps === undefined ? w.rates : w.rates.slice(0, options.maxSteps);
   const steps = await steppedLoad({
     rates,
-    stepMs,
+    stepMs: (options.stepSeconds ?? w.stepSeconds) * 1000,
     maxInFlight: w.maxInFlight,
-    send,
+    send: (i) => driver.send(i),
+    afterStep: () => driver.afterStep(),
     onStep: (s) => {
       options.onProgress?.(
-        `${w.name}: offered ${String(s.offeredPerSecond)}/s → ${s.achievedPerSecond.toFixed(0)}/s, ` +
+        `${label}: offered ${String(s.offeredPerSecond)}/s → ${s.achievedPerSecond.toFixed(1)}/s, ` +
           `p99 ${s.p99Ms.toFixed(1)} ms${s.saturated ? ' (saturated)' : ''}`,
       );
     },
   });
-  let missing = 0;
-  let duplicated = 0;
-  for (const id of answeredIds) {
-    const n = bo.journal.byIdempotencyKey(id).length;
-    if (n === 0) missing += 1;
-    if (n > 1) duplicated += 1;
-  }
-  const sustained = sustainedOf(steps);
-  let direct: WorkloadResult['direct'];
-  if (options.direct !== false) {
-    const directSteps = await steppedLoad({
-      rates,
-      stepMs,
-      maxInFlight: w.maxInFlight,
-      send: directSender(bo, w, runTag),
-      onStep: (s) => {
-        options.onProgress?.(
-          `${w.name} direct: offered ${String(s.offeredPerSecond)}/s → ${s.achievedPerSecond.toFixed(0)}/s${s.saturated ? ' (saturated)' : ''}`,
-        );
-      },
+  return { steps, sustained: sustainedOf(steps), unitBytes: driver.unitBytes() };
+}
+
+/** The median run by sustained rate (the lower middle of an even count). */
+function medianRun<R extends { readonly sustained: number }>(runs: readonly R[]): R | undefined {
+  const sorted = [...runs].sort((a, b) => a.sustained - b.sustained);
+  return sorted[Math.floor((sorted.length - 1) / 2)];
+}
+
+const withMB = (steps: readonly StepResult[], unitBytes: number): Step[] =>
+  steps.map((s) => ({ ...s, mbPerSecond: (s.achievedPerSecond * unitBytes) / 1e6 }));
+
+const f0 = (v: number): string =>
+  Number.isFinite(v) ? Math.round(v).toLocaleString('en-GB') : '—';
+const f1 = (v: number): string => (Number.isFinite(v) ? v.toFixed(1) : '—');
+
+/** The issue's targets of a workload beside what was measured. */
+export function workloadTargets(
+  w: Workload,
+  r: {
+    readonly steps: readonly Step[];
+    readonly sustainedPerSecond: number;
+    readonly sustainedMBPerSecond: number;
+    readonly zeroLoss: ZeroLoss | undefined;
+    readonly rssGrowthMiB: number | undefined;
+  },
+): TargetLine[] {
+  const lines: TargetLine[] = [];
+  const t = w.targets;
+  if (t.sustainedPerSecond !== undefined) {
+    lines.push({
+      what: `${w.name}: sustained rate`,
+      target: `≥ ${f0(t.sustainedPerSecond)}/s`,
+      measured: `${f0(r.sustainedPerSecond)}/s`,
+      met: r.sustainedPerSecond >= t.sustainedPerSecond,
     });
-    direct = { steps: directSteps, sustainedPerSecond: sustainedOf(directSteps) };
   }
-  return {
-    workload: w.name,
-    description: w.description,
-    unitBytes,
-    steps: steps.map((s) => ({ ...s, mbPerSecond: (s.achievedPerSecond * unitBytes) / 1e6 })),
-    sustainedPerSecond: sustained,
-    direct,
-    ratio:
-      direct === undefined || direct.sustainedPerSecond === 0
+  if (t.sustainedMBPerSecond !== undefined) {
+    lines.push({
+      what: `${w.name}: sustained MB/s`,
+      target: `≥ ${f1(t.sustainedMBPerSecond)} MB/s`,
+      measured: `${f1(r.sustainedMBPerSecond)} MB/s`,
+      met: r.sustainedMBPerSecond >= t.sustainedMBPerSecond,
+    });
+  }
+  if (t.p99Ms !== undefined) {
+    const at = sustainedStep(r.steps);
+    lines.push({
+      what: `${w.name}: p99 latency at the sustained rate`,
+      target: `≤ ${f0(t.p99Ms)} ms`,
+      measured:
+        at === undefined
+          ? 'no unsaturated step'
+          : `${f1(at.p99Ms)} ms at ${f0(at.offeredPerSecond)}/s`,
+      met: at === undefined ? false : at.p99Ms <= t.p99Ms,
+    });
+  }
+  if (t.rssGrowthMiB !== undefined) {
+    lines.push({
+      what: `${w.name}: relay peak RSS growth`,
+      target: `≤ ${f0(t.rssGrowthMiB)} MiB`,
+      measured: r.rssGrowthMiB === undefined ? 'not measured' : `${f1(r.rssGrowthMiB)} MiB`,
+      met: r.rssGrowthMiB === undefined ? undefined : r.rssGrowthMiB <= t.rssGrowthMiB,
+    });
+  }
+  lines.push({
+    what: `${w.name}: zero loss`,
+    target: 'every accepted request delivered exactly once',
+    measured:
+      r.zeroLoss === undefined
+        ? 'not checked'
+        : `${String(r.zeroLoss.answered)} answered, ${String(r.zeroLoss.missing)} missing, ${String(r.zeroLoss.duplicated)} duplicated, ${String(r.zeroLoss.deadLettered)} dead-lettered`,
+    met:
+      r.zeroLoss === undefined
         ? undefined
-        : sustained / direct.sustainedPerSecond,
-    zeroLoss: { answered: answeredIds.length, missing, duplicated },
+        : r.zeroLoss.missing === 0 && r.zeroLoss.duplicated === 0,
+  });
+  return lines;
+}
+
+/** Starts the relay in the chosen backend and waits until it says it is healthy. */
+async function startRelay(
+  bench: BenchWorld,
+  limits: Limits,
+  backend: BackendChoice,
+): Promise<RelayProcess> {
+  const args = [BIN, 'relay', '--config', bench.relayConfigPath];
+  let relay: RelayProcess;
+  if (backend === 'container') {
+    throw new BenchError('BENCH_E_ENGINE', 'TEMP: the container backend is being wired');
+  } else {
+    relay = startConfinedProcess({ limits, command: process.execPath, args, env: bench.relayEnv });
+  }
+  try {
+    await bench.waitHealthy(() => relay.alive());
+  } catch (e) {
+    await relay.stop();
+    throw new BenchError(
+      'BENCH_E_RELAY',
+      `the relay did not become healthy: ${e instanceof Error ? e.message : String(e)}`,
+    );
+  }
+  return relay;
+}
+
+/** Microsoft's hyco-https listener on `connection`, confined like the relay; resolves when listening. */
+async function startHyco(
+  world: World,
+  connection: string,
+  limits: Limits,
+  env: NodeJS.ProcessEnv,
+): Promise<RelayProcess> {
+  const hybrid = world.hybrid;
+  const bo = world.backOffice;
+  if (hybrid === undefined || bo === undefined) throw new Error('the world has no hybrid');
+  const compiled = join(REPO_ROOT, 'dist', 'suites', 'bench', 'hyco-listener.js');
+  // Through -e: a .ts main module would go through a test runner's ESM hooks and fail.
+  const entry =
+    compiledIsFresh() && existsSync(compiled)
+      ? `require(${JSON.stringify(compiled)}).main()`
+      : `require('ts-node/register/transpile-only');require(${JSON.stringify(join(__dirname, 'hyco-listener.ts'))}).main()`;
+  const args = ['-e', entry];
+  const p = startConfinedProcess({
+    limits,
+    command: process.execPath,
+    args,
+    stdout: 'pipe',
+    stderr: 'pipe',
+    env: {
+      ...env,
+      HYCO_URI: hybrid.listenerUrl(connection, 'https'),
+      HYCO_TOKEN: hybrid.token(connection, { right: 'Listen', ttlSeconds: 24 * 3600 }),
+      HYCO_PATH: connection,
+      HYCO_TARGET: bo.url(connection === 'documents' ? 'documents' : 'council-tax'),
+      NODE_NO_WARNINGS: '1',
+      // Not a test runner's loaders (tap's would take the .ts entry as ESM).
+      NODE_OPTIONS: '',
+    },
+  });
+  const { stdout, stderr } = p.child;
+  if (stdout === null || stderr === null) throw new Error('no pipes to the hyco-https child');
+  let errors = '';
+  stderr.on('data', (c: Buffer) => {
+    errors = (errors + c.toString('utf8')).slice(-2000);
+  });
+  const listening = await new Promise<boolean>((resolve) => {
+    const lines = createInterface({ input: stdout });
+    const timer = setTimeout(() => {
+      resolve(false);
+    }, HYCO_READY_MS);
+    lines.on('line', (line) => {
+      if (line.includes('LISTENING')) {
+        clearTimeout(timer);
+        resolve(true);
+      }
+    });
+    p.child.once('exit', () => {
+      clearTimeout(timer);
+      resolve(false);
+    });
+  });
+  if (!listening) {
+    const alive = p.alive();
+    await p.stop();
+    throw new BenchError(
+      'BENCH_E_RELAY',
+      `the hyco-https listener ${alive ? `did not listen within ${String(HYCO_READY_MS / 1000)} s` : 'exited'}` +
+        (errors.trim() === '' ? '' : `: ${errors.trim()}`),
+    );
+  }
+  return p;
+}
+
+/** The retrieval straight through the Hybrid Connection's sender front (unsealed: hyco-https). */
+function hycoDriver(world: World, w: Workload): Driver {
+  const hybrid = world.hybrid;
+  const bo = world.backOffice;
+  if (hybrid === undefined || bo === undefined || w.kind !== 'retrieve') {
+    throw new Error('hyco-https runs the retrievals only');
+  }
+  const refs = bo.data.councilTax.references;
+  const token = hybrid.token(w.route, { right: 'Send', ttlSeconds: 24 * 3600 });
+  const base = hybrid.senderUrl(w.route, 'plain');
+  let bytes = 0;
+  let count = 0;
+  return {
+    send: async (i) => {
+      const ref = refs[i % refs.length] ?? '';
+      const res = await fetch(`${base}${w.path.replace(/\{ref\}/g, ref)}`, {
+        headers: { ServiceBusAuthorization: token },
+      });
+      const body = await res.arrayBuffer();
+      if (res.status !== 200) throw new Error(`status ${String(res.status)}`);
+      bytes += body.byteLength;
+      count += 1;
+    },
+    afterStep: () => Promise.resolve(),
+    unitBytes: () => (count === 0 ? 0 : bytes / count),
+    check: () => Promise.resolve(undefined),
+  };
+}
+
+interface RelayRun extends Run {
+  readonly zeroLoss: ZeroLoss | undefined;
+  readonly rssGrowthMiB: number | undefined;
+  readonly errorSamples: readonly string[];
+}
+
+async function relayRun(
+  world: World,
+  w: Workload,
+  relay: RelayProcess,
+  label: string,
+  options: RelayLoadOptions,
+): Promise<RelayRun> {
+  world.backOffice?.journal.clear();
+  const pid = relay.pid;
+  const base = pid === undefined ? NaN : statusKiB(pid, 'VmRSS');
+  const canReset = pid !== undefined && resetPeak(pid);
+  const driver = relayDriver(world, w, randomBytes(3).toString('hex'));
+  const run = await drive(label, w, driver, options);
+  const hwm = canReset && relay.alive() ? statusKiB(pid, 'VmHWM') : NaN;
+  const zeroLoss = relay.alive() ? await driver.check() : undefined;
+  return {
+    ...run,
+    zeroLoss,
+    rssGrowthMiB: Number.isFinite(hwm - base) ? (hwm - base) / 1024 : undefined,
+    errorSamples: run.steps.flatMap((s) => s.errorSamples).slice(0, 3),
   };
 }
 
 export async function runRelayLoad(options: RelayLoadOptions): Promise<RelayLoadResult> {
+  const startedAt = new Date().toISOString();
   const profile = loadProfile(options.profile);
   const workloads = options.workloads.map((n) => loadWorkload(n));
+  const repeats = options.repeats ?? 3;
+  const backendChoice = options.backend ?? 'cgroup';
   const machine = thisMachine();
   const limits = planLimits(profile, machine);
   const pinned = pinSelf(limits, machine);
   const bench = await startBenchWorld('relaycheck-bench-load-');
   const world = bench.world;
-  let confined: ReturnType<typeof spawnConfined> | undefined;
+  const notes: string[] = [];
+  let relay: RelayProcess | undefined;
   try {
-    confined = spawnConfined(
-      limits,
-      process.execPath,
-      [BIN, 'relay', '--config', bench.relayConfigPath],
-      { env: bench.relayEnv, stdio: ['ignore', 'ignore', 'inherit'] },
-    );
-    const child = confined.child;
-    await bench.waitHealthy(() => child.exitCode === null);
+    relay = await startRelay(bench, limits, backendChoice);
+    const backend = relay.backend;
+    notes.push(...relay.notes);
+    const runs = new Map<string, RelayRun[]>(workloads.map((w) => [w.name, []]));
+    for (let r = 0; r < repeats && relay.alive(); r++) {
+      for (const w of workloads) {
+        if (!relay.alive()) break;
+        const label = repeats > 1 ? `${w.name} (run ${String(r + 1)}/${String(repeats)})` : w.name;
+        runs.get(w.name)?.push(await relayRun(world, w, relay, label, options));
+      }
+    }
+    const killed = !relay.alive();
+    if (killed) notes.push('the relay DIED during the run: the later workloads did not run');
+    const vmHwm = relay.pid === undefined || killed ? NaN : statusKiB(relay.pid, 'VmHWM');
+    const readings = relay.readings();
+    await relay.stop();
+    relay = undefined;
+
+    // The baselines: the back office straight (once), then hyco-https with the relay stopped.
+    const direct = new Map<string, Run>();
+    if (options.direct !== false) {
+      for (const w of workloads) {
+        const d = directDriver(world, w, randomBytes(3).toString('hex'));
+        direct.set(w.name, await drive(`${w.name} direct`, w, d, options));
+      }
+    }
+    const hyco = new Map<string, Run[]>();
+    if (options.hyco !== false) {
+      for (const w of workloads) {
+        if (w.kind !== 'retrieve') continue;
+        const listener = await startHyco(world, w.route, limits, bench.relayEnv);
+        try {
+          const list: Run[] = [];
+          for (let r = 0; r < repeats && listener.alive(); r++) {
+            list.push(await drive(`${w.name} hyco-https`, w, hycoDriver(world, w), options));
+          }
+          hyco.set(w.name, list);
+        } finally {
+          await listener.stop();
+        }
+      }
+    }
+
     const results: WorkloadResult[] = [];
-    for (const w of workloads) results.push(await runWorkload(world, w, options));
-    const vmHwm = child.pid === undefined ? NaN : statusKiB(child.pid, 'VmHWM');
-    const readings = confined.readings();
-    const killed = child.exitCode !== null || child.signalCode !== null;
-    child.kill('SIGTERM');
-    await confined.close();
+    for (const w of workloads) {
+      const list = runs.get(w.name) ?? [];
+      const mid = medianRun(list);
+      if (mid === undefined) continue;
+      const sustained = median(list.map((x) => x.sustained));
+      const unitBytes = mid.unitBytes;
+      const steps = withMB(mid.steps, unitBytes);
+      const baselines: Baseline[] = [];
+      const d = direct.get(w.name);
+      if (d !== undefined) {
+        baselines.push({
+          name: 'direct',
+          description: 'the same requests straight to the back-office service, no relay (one run)',
+          steps: withMB(d.steps, d.unitBytes),
+          sustainedPerSecond: d.sustained,
+          ratio: d.sustained > 0 ? sustained / d.sustained : undefined,
+        });
+      }
+      const h = hyco.get(w.name) ?? [];
+      const hMid = medianRun(h);
+      if (hMid !== undefined) {
+        const hs = median(h.map((x) => x.sustained));
+        baselines.push({
+          name: 'hyco-https',
+          description:
+            'Microsoft’s hyco-https 1.4.5 listener fetching the same answers from the back office, confined alike (no handshake, no sealing, no checks; median run)',
+          steps: withMB(hMid.steps, hMid.unitBytes),
+          sustainedPerSecond: hs,
+          ratio: hs > 0 ? sustained / hs : undefined,
+        });
+      }
+      const losses = list.map((x) => x.zeroLoss);
+      const zeroLoss = losses.some((l) => l === undefined)
+        ? undefined
+        : losses.reduce<ZeroLoss>(
+            (a, l) => ({
+              answered: a.answered + (l?.answered ?? 0),
+              missing: a.missing + (l?.missing ?? 0),
+              duplicated: a.duplicated + (l?.duplicated ?? 0),
+              deadLettered: a.deadLettered + (l?.deadLettered ?? 0),
+            }),
+            { answered: 0, missing: 0, duplicated: 0, deadLettered: 0 },
+          );
+      const growths = list.flatMap((x) => (x.rssGrowthMiB === undefined ? [] : [x.rssGrowthMiB]));
+      const rssGrowthMiB = growths.length === 0 ? undefined : median(growths);
+      const sustainedMBPerSecond = (sustained * unitBytes) / 1e6;
+      const sustainedValues = list.map((x) => x.sustained);
+      results.push({
+        workload: w.name,
+        description: w.description,
+        kind: w.kind,
+        unitBytes,
+        steps,
+        sustainedPerSecond: sustained,
+        sustainedMBPerSecond,
+        sustainedRange: [Math.min(...sustainedValues), Math.max(...sustainedValues)],
+        runs: list.length,
+        baselines,
+        zeroLoss,
+        rssGrowthMiB,
+        targets: workloadTargets(w, {
+          steps,
+          sustainedPerSecond: sustained,
+          sustainedMBPerSecond,
+          zeroLoss,
+          rssGrowthMiB,
+        }),
+        errorSamples: list.flatMap((x) => x.errorSamples).slice(0, 3),
+      });
+    }
     const compiled = compiledIsFresh();
-    const notes = [
-      ...confined.notes,
+    notes.push(
       ...(compiled
         ? []
         : ['the relay ran through ts-node (dist/ missing or stale): run npm run build first']),
       ...(pinned === undefined
         ? ['the simulator and load generator share the relay’s cores']
         : [`the simulator, back office and load generator run on core ${pinned}`]),
-    ];
+      ...(repeats > 1
+        ? [
+            `each workload ran ${String(repeats)} times through the relay: its figures are the median run’s; the direct baseline ran once`,
+          ]
+        : []),
+    );
+    const peakMiB =
+      readings.memoryPeakBytes === undefined ? undefined : readings.memoryPeakBytes / 1024 / 1024;
+    const vmHwmMiB = Number.isFinite(vmHwm) ? vmHwm / 1024 : undefined;
+    const peakSeen = peakMiB ?? vmHwmMiB;
     return {
       profile,
       machine,
       limits,
       limitsText: describeLimits(limits, machine, profile),
-      backend: confined.backend,
+      backend,
       compiled,
       notes,
+      repeats,
+      ceilings: AZURE_CEILINGS,
+      startedAt,
+      finishedAt: new Date().toISOString(),
       workloads: results,
-      relay: {
-        ...readings,
-        vmHwmMiB: Number.isFinite(vmHwm) ? vmHwm / 1024 : undefined,
-        killed,
-      },
+      relay: { ...readings, vmHwmMiB, killed },
+      targets: [
+        {
+          what: 'relay peak memory across the whole run',
+          target: `≤ ${String(RELAY_PEAK_TARGET_MIB)} MiB`,
+          measured:
+            peakSeen === undefined
+              ? 'not measured'
+              : `${f1(peakSeen)} MiB (${peakMiB === undefined ? 'VmHWM' : 'cgroup peak'})`,
+          met: peakSeen === undefined ? undefined : peakSeen <= RELAY_PEAK_TARGET_MIB,
+        },
+        {
+          what: 'the relay is never killed by the memory limit',
+          target: '0 OOM kills, alive at the end',
+          measured: `${readings.oomKills === undefined ? '—' : String(readings.oomKills)} OOM kills, ${killed ? 'DIED' : 'alive at the end'}`,
+          met: !killed && (readings.oomKills ?? 0) === 0,
+        },
+      ],
     };
   } finally {
-    if (confined?.child.exitCode === null) {
-      confined.child.kill('SIGKILL');
-      await confined.close().catch(() => undefined);
-    }
+    await relay?.stop().catch(() => undefined);
     await bench.close();
   }
 }
 
-const n0 = (v: number): string =>
-  Number.isFinite(v) ? Math.round(v).toLocaleString('en-GB') : '—';
-const n1 = (v: number): string => (Number.isFinite(v) ? v.toFixed(1) : '—');
+const pct = (r: number | undefined): string => (r === undefined ? '—' : `${(r * 100).toFixed(0)}%`);
 
-/** The result as text: the profile, then one table per workload. */
+/** The result as text: the profile, one table per workload, the summary with the ratios. */
 export function renderRelayLoad(r: RelayLoadResult): string {
   const lines = [
     `profile ${r.profile.name}: ${r.profile.description}`,
@@ -352,28 +623,31 @@ export function renderRelayLoad(r: RelayLoadResult): string {
   ];
   for (const w of r.workloads) {
     lines.push(`${w.workload}: ${w.description}`);
-    lines.push('  offered/s  achieved/s   MB/s   p50 ms   p95 ms   p99 ms  errors  shed');
+    lines.push('  offered/s  achieved/s    MB/s   p50 ms   p95 ms   p99 ms  errors  shed');
     for (const s of w.steps) {
       lines.push(
-        `  ${n0(s.offeredPerSecond).padStart(9)}  ${n0(s.achievedPerSecond).padStart(10)}  ${n1(s.mbPerSecond).padStart(5)}  ${n1(s.p50Ms).padStart(7)}  ${n1(s.p95Ms).padStart(7)}  ${n1(s.p99Ms).padStart(7)}  ${String(s.errors).padStart(6)}  ${String(s.shed).padStart(4)}${s.saturated ? '  saturated' : ''}`,
+        `  ${f1(s.offeredPerSecond).padStart(9)}  ${f1(s.achievedPerSecond).padStart(10)}  ${f1(s.mbPerSecond).padStart(6)}  ${f1(s.p50Ms).padStart(7)}  ${f1(s.p95Ms).padStart(7)}  ${f1(s.p99Ms).padStart(7)}  ${String(s.errors).padStart(6)}  ${String(s.shed).padStart(4)}${s.saturated ? '  saturated' : ''}`,
       );
     }
-    const firstErrors = w.steps.find((s) => s.errorSamples.length > 0)?.errorSamples ?? [];
-    for (const e of firstErrors.slice(0, 2)) lines.push(`  error: ${e.slice(0, 200)}`);
-    if (w.direct !== undefined) {
-      const last = w.direct.steps[w.direct.steps.length - 1];
+    for (const e of w.errorSamples.slice(0, 2)) lines.push(`  error: ${e.slice(0, 200)}`);
+    for (const b of w.baselines) {
+      const last = b.steps[b.steps.length - 1];
       lines.push(
-        `  direct to the back office (no relay): sustained ${n0(w.direct.sustainedPerSecond)}/s` +
+        `  ${b.name}: sustained ${f1(b.sustainedPerSecond)}/s` +
           (last?.saturated === false
-            ? ` (not saturated at ${n0(last.offeredPerSecond)}/s, the last rate offered)`
+            ? ` (not saturated at ${f1(last.offeredPerSecond)}/s, the last rate offered)`
             : '') +
-          `; relay / direct ${w.ratio === undefined ? '—' : `${(w.ratio * 100).toFixed(0)}%`}`,
+          `; relay / ${b.name} ${pct(b.ratio)}`,
       );
     }
     lines.push(
-      `  sustained ${n0(w.sustainedPerSecond)}/s; zero loss: ${String(w.zeroLoss.answered)} answered, ${String(w.zeroLoss.missing)} missing at the back office, ${String(w.zeroLoss.duplicated)} duplicated`,
-      '',
+      `  sustained ${f1(w.sustainedPerSecond)}/s, ${f1(w.sustainedMBPerSecond)} MB/s` +
+        (w.runs > 1
+          ? ` (median of ${String(w.runs)} runs; ${f1(w.sustainedRange[0])}–${f1(w.sustainedRange[1])}/s)`
+          : '') +
+        `; relay RSS growth ${w.rssGrowthMiB === undefined ? '—' : `${f1(w.rssGrowthMiB)} MiB`}`,
     );
+    lines.push('');
   }
   const mib = (b: number | undefined): string =>
     b === undefined ? '—' : (b / 1024 / 1024).toFixed(1);
@@ -381,7 +655,29 @@ export function renderRelayLoad(r: RelayLoadResult): string {
     `relay: peak memory ${mib(r.relay.memoryPeakBytes)} MiB (cgroup), VmHWM ${r.relay.vmHwmMiB === undefined ? '—' : r.relay.vmHwmMiB.toFixed(1)} MiB, ` +
       `CPU ${r.relay.cpuNs === undefined ? '—' : (r.relay.cpuNs / 1e9).toFixed(1)} s, throttled periods ${String(r.relay.throttledPeriods ?? '—')}, ` +
       `OOM kills ${String(r.relay.oomKills ?? '—')}${r.relay.killed ? ', the relay DIED during the run' : ''}`,
-    'Azure ceilings for comparison: Standard namespace 1,000 messages/s; Premium about 4 MB/s per messaging unit.',
+    `Azure's own ceilings: ${r.ceilings.map((c) => `${c.name} ${f0(c.value)} ${c.unit}`).join('; ')}.`,
+    '',
+    'summary (relay figures: sustained rate of the median run; ratios: relay / baseline)',
+    '  workload            sustained/s      MB/s   p99 ms   direct/s  relay/direct  hyco/s  relay/hyco  loss',
   );
+  for (const w of r.workloads) {
+    const d = w.baselines.find((b) => b.name === 'direct');
+    const h = w.baselines.find((b) => b.name === 'hyco-https');
+    const at = sustainedStep(w.steps);
+    const loss =
+      w.zeroLoss === undefined
+        ? '—'
+        : w.zeroLoss.missing + w.zeroLoss.duplicated === 0
+          ? 'none'
+          : `${String(w.zeroLoss.missing)} missing, ${String(w.zeroLoss.duplicated)} dup`;
+    lines.push(
+      `  ${w.workload.padEnd(18)} ${f1(w.sustainedPerSecond).padStart(11)}  ${f1(w.sustainedMBPerSecond).padStart(8)}  ${(at === undefined ? '—' : f1(at.p99Ms)).padStart(7)}  ${(d === undefined ? '—' : f1(d.sustainedPerSecond)).padStart(9)}  ${pct(d?.ratio).padStart(12)}  ${(h === undefined ? '—' : f1(h.sustainedPerSecond)).padStart(6)}  ${pct(h?.ratio).padStart(10)}  ${loss}`,
+    );
+  }
+  lines.push('', 'targets (stated, never pass/fail)');
+  for (const t of [...r.workloads.flatMap((w) => w.targets), ...r.targets]) {
+    const verdict = t.met === undefined ? 'not measured' : t.met ? 'met' : 'MISSED';
+    lines.push(`  ${t.what}: ${t.target}; measured ${t.measured}: ${verdict}`);
+  }
   return lines.join('\n') + '\n';
 }

@@ -1,8 +1,11 @@
 // `relaycheck bench` (and `npm run bench -- <name>`): benchmarks, never tests. In: the
-// benchmark's name and its rounds. Out: the figures side by side with their targets, or JSON.
+// benchmark's name (default relay: the council's workloads through the reference relay on a
+// hardware profile) and its options. Out: the figures side by side with their targets, or JSON;
+// exit 2 on a bad command line or fixture, 3 when this machine cannot run the benchmark.
 import type { Command } from 'commander';
 import type { ExitBox, Io } from '../main';
 import { csv, integer, oneOf } from '../parse';
+import { BenchError } from '../../../suites/bench/errors';
 
 const BENCHMARKS = ['crypto', 'servicebus', 'hybrid', 'network', 'relay', 'relay-memory'] as const;
 
@@ -20,14 +23,24 @@ interface BenchOpts {
   workload?: string[];
   stepSeconds?: number;
   maxSteps?: number;
+  repeats: number;
+  backend: 'cgroup' | 'container';
+  direct: boolean;
+  hyco: boolean;
+  out?: string;
   json?: boolean;
 }
 
-export function registerBench(program: Command, io: Io, _exit: ExitBox): void {
+export function registerBench(program: Command, io: Io, exit: ExitBox): void {
   program
     .command('bench')
     .description('run a benchmark and print its figures beside the targets')
-    .argument('<name>', `the benchmark: ${BENCHMARKS.join(', ')}`, oneOf(BENCHMARKS))
+    .argument(
+      '[name]',
+      `the benchmark: ${BENCHMARKS.join(', ')} (default relay: the workloads on a profile)`,
+      oneOf(BENCHMARKS),
+      'relay',
+    )
     .option(
       '--rounds <n>',
       'interleaved rounds per figure (the median is reported)',
@@ -74,11 +87,29 @@ export function registerBench(program: Command, io: Io, _exit: ExitBox): void {
       'relay: at most this many offered rates per workload',
       integer(1, 100),
     )
+    .option(
+      '--repeats <n>',
+      'relay: runs of each workload through the relay (figures: the median run)',
+      integer(1, 20),
+      3,
+    )
+    .option(
+      '--backend <name>',
+      'relay: what confines the relay: cgroup (cgroups of ours, else taskset + heap limit) or container (a Docker engine)',
+      oneOf(['cgroup', 'container'] as const),
+      'cgroup',
+    )
+    .option('--no-direct', 'relay: leave out the direct baseline (straight to the back office)')
+    .option('--no-hyco', 'relay: leave out the hyco-https baseline (the retrievals)')
+    .option(
+      '--out <dir>',
+      'relay: the report folder (report.json, index.html, summary.md; default reports/bench/<timestamp>)',
+    )
     .option('--json', 'print the figures as JSON')
     .addHelpText(
       'after',
       '\nFigures are medians of interleaved rounds; nothing passes or fails on time.\n' +
-        '\nExamples:\n  $ npm run bench -- crypto\n  $ relaycheck bench crypto --rounds 3 --json\n' +
+        '\nExamples:\n  $ relaycheck bench --profile min-spec\n  $ npm run bench -- crypto\n  $ relaycheck bench crypto --rounds 3 --json\n' +
         '  $ npm run bench -- servicebus\n  $ npm run bench -- hybrid --rounds 3 --ms 2000\n' +
         '  $ npm run bench -- network\n' +
         '  $ npm run bench -- relay --profile min-spec\n' +
@@ -86,8 +117,17 @@ export function registerBench(program: Command, io: Io, _exit: ExitBox): void {
         '  $ npm run bench -- relay-memory --size-mib 50 --rounds 3\n',
     )
     .action(async (name: (typeof BENCHMARKS)[number], opts: BenchOpts) => {
-      const { result, text } = await runBenchmark(name, opts);
-      io.out(opts.json === true ? JSON.stringify(result, null, 2) + '\n' : text);
+      let ran: { result: unknown; text: string };
+      try {
+        ran = await runBenchmark(name, opts);
+      } catch (e) {
+        // The environment could not run it (no engine, the relay never healthy): exit 3.
+        if (!(e instanceof BenchError) || e.code === 'BENCH_E_FIXTURE') throw e;
+        io.err(`relaycheck: ${e.code}: ${e.message}\n`);
+        exit.code = 3;
+        return;
+      }
+      io.out(opts.json === true ? JSON.stringify(ran.result, null, 2) + '\n' : ran.text);
     });
 }
 
@@ -129,6 +169,10 @@ async function runBenchmark(
       const result = await b.runRelayLoad({
         profile: opts.profile,
         workloads: opts.workload ?? b.workloadNames(),
+        repeats: opts.repeats,
+        backend: opts.backend,
+        direct: opts.direct,
+        hyco: opts.hyco,
         ...(opts.stepSeconds !== undefined ? { stepSeconds: opts.stepSeconds } : {}),
         ...(opts.maxSteps !== undefined ? { maxSteps: opts.maxSteps } : {}),
         onProgress: (line) => {
