@@ -2,9 +2,12 @@
 // outcome (with its recorded failures, assertions, event log slice and metrics), the run's
 // options and timestamps, environment facts. Out: a frozen, validated Report (verdict, counts
 // per outcome and area); test-output text is redacted and bounded, evidence clipped to the
-// schema's bounds (./evidence.ts). Unusable input is a ReportError REPORT_E_INPUT.
+// schema's bounds (./evidence.ts). Or, for a benchmark run, the bench section (./bench.ts)
+// and environment facts: a Report with no cases, a verdict that says so, and the figures.
+// Unusable input is a ReportError REPORT_E_INPUT.
 import type { Area, Case } from '../../suites/catalogue';
 import { AREAS } from '../../suites/catalogue';
+import { BENCH_LIMITS, benchHeadline, benchSectionSchema, type BenchSection } from './bench';
 import { ReportError } from './errors';
 import { evidenceOf } from './evidence';
 import { redact } from './redact';
@@ -17,6 +20,7 @@ import {
   countOutcomes,
   isReady,
   parseReport,
+  pathText,
   type Report,
   type ReportArea,
   type ReportAssertion,
@@ -231,6 +235,22 @@ function checkInput(input: BuildReportInput): void {
   }
 }
 
+/** Validates a document the builder made: a refusal becomes REPORT_E_INPUT (same details). */
+function validated(document: unknown, what: string): Report {
+  try {
+    return parseReport(document);
+  } catch (e) {
+    if (e instanceof RelaycheckError) {
+      throw new ReportError(
+        'REPORT_E_INPUT',
+        `the ${what} makes no valid report: ${e.message}`,
+        e.details,
+      );
+    }
+    throw e;
+  }
+}
+
 /** The report of a finished run. Throws REPORT_E_INPUT for unusable run data. */
 export function buildReport(input: BuildReportInput): Report {
   checkInput(input);
@@ -275,16 +295,100 @@ export function buildReport(input: BuildReportInput): Report {
     areas: areasOf(cases),
     cases,
   };
-  try {
-    return parseReport(document);
-  } catch (e) {
-    if (e instanceof RelaycheckError) {
-      throw new ReportError(
-        'REPORT_E_INPUT',
-        `the run data makes no valid report: ${e.message}`,
-        e.details,
-      );
-    }
-    throw e;
+  return validated(document, 'run data');
+}
+
+/** What a benchmark report needs besides its bench section. */
+export interface BenchReportMeta {
+  /** The run's id, e.g. `runId(startedAt)` of suites/runner/run.ts. */
+  readonly id: string;
+  readonly environment: ReportEnvironment;
+}
+
+/** Every text of `value` redacted (names, descriptions, notes, error samples, the command). */
+function redactTexts<T>(value: T): T {
+  if (typeof value === 'string') return redact(value) as T;
+  if (Array.isArray(value)) return value.map((v: unknown) => redactTexts(v)) as T;
+  if (typeof value === 'object' && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactTexts(v)])) as T;
   }
+  return value;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Error samples are arbitrary error text: the first few are kept, each clipped. Works on any
+ * value (the schema refuses what is not a section afterwards).
+ */
+function clipErrorSamples(section: unknown): unknown {
+  if (!isRecord(section) || !Array.isArray(section.workloads)) return section;
+  const max = BENCH_LIMITS.errorText;
+  const clip = (s: unknown): unknown =>
+    typeof s === 'string' && s.length > max ? `${s.slice(0, max - 3)}...` : s;
+  return {
+    ...section,
+    workloads: section.workloads.map((w: unknown) =>
+      isRecord(w) && Array.isArray(w.errorSamples)
+        ? { ...w, errorSamples: w.errorSamples.slice(0, BENCH_LIMITS.errorSamples).map(clip) }
+        : w,
+    ),
+  };
+}
+
+/**
+ * The report of a benchmark run (`relaycheck bench relay`): no cases, so no verdict on go-live
+ * (the headline says "Benchmark ...: no conformance cases were run; figures below" and `ready`
+ * is true: the run exits 0), the run's times and command from the section, and the section
+ * itself with every text redacted and the error samples clipped. Throws REPORT_E_INPUT with
+ * the path of the first field that is not valid (`bench.workloads[0].steps[2].p95Ms`).
+ */
+export function buildBenchReport(section: BenchSection, meta: BenchReportMeta): Report {
+  const parsed = benchSectionSchema.safeParse(clipErrorSamples(redactTexts(section)));
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const path = pathText(['bench', ...(issue?.path ?? [])]);
+    throw new ReportError(
+      'REPORT_E_INPUT',
+      `the benchmark data makes no valid report at ${path}: ${issue?.message ?? 'invalid'}`,
+      { path },
+    );
+  }
+  if (meta.id.trim() === '') throw new ReportError('REPORT_E_INPUT', 'the run id is empty');
+  const bench = parsed.data;
+  const startedAt = new Date(bench.startedAt);
+  const endedAt = new Date(bench.finishedAt);
+  const profile = REPORT_PROFILES.find((p) => p === bench.profile.name) ?? 'default';
+  const document = {
+    schema: REPORT_SCHEMA,
+    version: REPORT_VERSION,
+    run: {
+      id: meta.id,
+      startedAt: startedAt.toISOString(),
+      endedAt: endedAt.toISOString(),
+      durationMs: endedAt.getTime() - startedAt.getTime(),
+      seed: null,
+      strict: false,
+      profile,
+      target: 'simulator',
+      relay: 'reference',
+      selection: {},
+      command: bench.command,
+    },
+    environment: meta.environment,
+    verdict: {
+      ready: true,
+      headline: benchHeadline(bench),
+      failedMust: [],
+      nonStrict: [],
+      skipped: [],
+    },
+    counts: countOutcomes([]),
+    areas: [],
+    cases: [],
+    bench,
+  };
+  return validated(document, 'benchmark data');
 }

@@ -1,5 +1,6 @@
-// The report writers' public face. In: a finished run (see buildReport). Out: the versioned
-// report document, its renderings (JUnit XML, Markdown, HTML) and the files of a run folder.
+// The report writers' public face. In: a finished run (see buildReport), or a benchmark run's
+// bench section (see buildBenchReport). Out: the versioned report document, its renderings
+// (JUnit XML, Markdown, HTML) and the files of a run folder.
 export { REPORT_ERRORS, ReportError, type ReportErrorCode } from './errors';
 export { redact, REDACTED } from './redact';
 export {
@@ -34,11 +35,31 @@ export {
 export { clipText, evidenceOf } from './evidence';
 export {
   AREA_TITLES,
+  buildBenchReport,
   buildReport,
   verdictOf,
+  type BenchReportMeta,
   type BuildReportInput,
   type ReportCaseInput,
 } from './build';
+export {
+  BENCH_BACKENDS,
+  BENCH_BASELINES,
+  BENCH_LIMITS,
+  benchSectionSchema,
+  type BenchBackend,
+  type BenchBaseline,
+  type BenchBaselineName,
+  type BenchCeiling,
+  type BenchLimits,
+  type BenchProfile,
+  type BenchRelayResources,
+  type BenchSection,
+  type BenchStep,
+  type BenchTarget,
+  type BenchWorkload,
+  type BenchZeroLoss,
+} from './bench';
 export { collectEnvironment, relaycheckVersion } from './environment';
 export { renderJunit } from './junit';
 export { renderSummary } from './summary';

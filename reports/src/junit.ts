@@ -2,6 +2,8 @@
 // read. In: a Report. Out: XML 1.0: a <testsuite> per area, a <testcase> per case; fail is a
 // <failure> (reason, failed assertions with expected and observed, requirement), skip a
 // <skipped>; non-strict and info carry an "outcome" property and that text in <system-out>.
+// A benchmark report has no cases: an empty <testsuites tests="0"> with a comment saying so
+// (its figures are never test results: nothing fails on time).
 import type { Report, ReportCase } from './schema';
 
 /** True for a code point XML 1.0 allows in a document (§2.2 Char). */
@@ -137,6 +139,10 @@ export function renderJunit(report: Report): string {
       ['time', seconds(report.run.durationMs)],
       ['timestamp', report.run.startedAt],
     ])}>\n`;
+  if (report.bench !== undefined) {
+    xml +=
+      '  <!-- a benchmark run: no conformance cases were run; its figures are in report.json (bench), summary.md and index.html -->\n';
+  }
   report.areas.forEach((area, index) => {
     const cases = report.cases.filter((k) => k.area === area.area);
     const ms = cases.reduce((sum, k) => sum + k.ms, 0);

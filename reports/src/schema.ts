@@ -1,8 +1,10 @@
 // The report document, version 1 (<out>/report.json; docs/report.md documents each field).
 // In: a parsed JSON value or report text. Out: a frozen, validated Report, or a ReportError:
 // REPORT_E_FORMAT (not a report), REPORT_E_VERSION (another version, named), REPORT_E_SCHEMA
-// (a field, by path).
+// (a field, by path). A benchmark run's report carries a `bench` section (./bench.ts) and no
+// cases.
 import { z } from 'zod';
+import { BENCH_HEADLINE_START, benchSectionSchema, type BenchSection } from './bench';
 import { ReportError } from './errors';
 
 export const REPORT_SCHEMA = 'relaycheck-report';
@@ -194,6 +196,8 @@ export interface Report {
   readonly counts: OutcomeCounts;
   readonly areas: readonly ReportArea[];
   readonly cases: readonly ReportCase[];
+  /** A benchmark run's figures (then `cases` is empty); absent from a conformance run. */
+  readonly bench?: BenchSection;
 }
 
 const count = z.number().int().nonnegative();
@@ -320,6 +324,7 @@ const documentSchema = z.strictObject({
   counts: countsSchema,
   areas: z.array(z.strictObject({ area: areaId, title: nonEmpty, counts: countsSchema })),
   cases: z.array(caseSchema),
+  bench: benchSectionSchema.optional(),
 });
 
 const reportSchema = documentSchema.superRefine((r, ctx) => {
@@ -404,6 +409,17 @@ function inconsistencies(r: z.infer<typeof documentSchema>): Problem[] {
   if (of('fail', 'should').length > 0) {
     out.push({ path: ['cases'], message: 'a should-level case is non-strict, never fail' });
   }
+  if (r.bench !== undefined) {
+    if (r.cases.length > 0) {
+      out.push({ path: ['cases'], message: 'a benchmark report has no conformance cases' });
+    }
+    if (!r.verdict.headline.startsWith(BENCH_HEADLINE_START)) {
+      out.push({
+        path: ['verdict', 'headline'],
+        message: `the headline of a benchmark report starts "${BENCH_HEADLINE_START}"`,
+      });
+    }
+  }
   return out;
 }
 
@@ -415,8 +431,8 @@ export function isReady(
   return cases.every((c) => c.outcome !== 'fail' && !(strict && c.outcome === 'non-strict'));
 }
 
-/** A JSON path for messages: `cases[3].evidence.failures`. */
-function pathText(path: readonly PropertyKey[]): string {
+/** A JSON path for messages: `cases[3].evidence.failures`; `(document)` for the root. */
+export function pathText(path: readonly PropertyKey[]): string {
   let out = '';
   for (const p of path) {
     out += typeof p === 'number' ? `[${p}]` : `${out === '' ? '' : '.'}${String(p)}`;

@@ -1,8 +1,29 @@
 // Renders a report as Markdown for a ticket, a pull request or a CI job summary. In: a Report.
 // Out: summary.md: the verdict headline, areas by outcome, the failed, non-strict and skipped
 // cases with reasons (and a line per failed assertion: expected, observed), the run and the
-// environment. Test-output text is escaped so pipes and newlines cannot break a table. Pure.
-import { REPORT_OUTCOMES, type OutcomeCounts, type Report, type ReportCase } from './schema';
+// environment. A benchmark report (with `bench`, no cases) gets its own summary instead: the
+// profile and its limits, per workload the sustained rate, baseline ratios, zero loss and
+// targets met or missed, the relay's resources. Test-output text is escaped so pipes and
+// newlines cannot break a table. Pure.
+import {
+  allTargets,
+  limitFacts,
+  numberText,
+  ratioText,
+  resourceFacts,
+  targetStatus,
+  tallyText,
+  targetTally,
+  zeroLossText,
+  type BenchSection,
+} from './bench';
+import {
+  REPORT_OUTCOMES,
+  type OutcomeCounts,
+  type Report,
+  type ReportCase,
+  type ReportEnvironment,
+} from './schema';
 
 /** A reason in the summary keeps at most this many characters. */
 const MAX_CELL = 600;
@@ -100,8 +121,105 @@ function failedAssertionLines(c: ReportCase): string[] {
   return lines;
 }
 
+/** A two-column table of facts. */
+function factTable(pairs: readonly (readonly [string, string])[]): string {
+  let md = row(['', '']) + row(['---', '---']);
+  for (const [k, v] of pairs) md += row([mdText(k), mdText(v)]);
+  return md;
+}
+
+function environmentSection(env: ReportEnvironment): string {
+  let md = '\n## Environment\n\n';
+  md += row(['', '']);
+  md += row(['---', '---']);
+  md += row(['relaycheck', mdText(env.relaycheck)]);
+  md += row(['node', mdText(env.node)]);
+  md += row(['platform', mdText(`${env.platform} ${env.arch}`)]);
+  md += row(['cpus', mdText(`${env.cpus.count} x ${env.cpus.model}`)]);
+  md += row(['memory', `${env.memoryMiB} MiB`]);
+  if (env.hostname !== undefined) md += row(['host', mdText(env.hostname)]);
+  return md;
+}
+
+/** A benchmark report as Markdown: no case tables, the figures and targets instead. */
+function benchSummary(report: Report, bench: BenchSection): string {
+  const { run, verdict } = report;
+  const tally = targetTally(allTargets(bench));
+  let md = `# ${mdText(verdict.headline)}\n\n`;
+  md +=
+    `relaycheck benchmark run \`${run.id.replace(/`/g, "'")}\`: ${bench.workloads.length} ` +
+    `${bench.workloads.length === 1 ? 'workload' : 'workloads'} on profile ${mdText(bench.profile.name)}, ` +
+    `${seconds(run.durationMs)}, started ${run.startedAt}. ` +
+    'No conformance case ran, so there is no go-live verdict; nothing passes or fails on time. ' +
+    `Targets: ${tally.met} met, ${tally.missed} missed, ${tally['not measured']} not measured.\n\n`;
+
+  md += '## Profile and limits\n\n';
+  md += factTable(limitFacts(bench));
+  md += '\n';
+  if (bench.notes.length > 0) {
+    md += 'Notes:\n\n';
+    for (const n of bench.notes) md += `- ${mdText(clip(n))}\n`;
+    md += '\n';
+  }
+
+  md += '## Workloads\n\n';
+  md += row(['workload', 'sustained /s', 'MB/s', 'relay / baseline', 'zero loss', 'targets']);
+  md += row(['---', '---:', '---:', '---', '---', '---']);
+  for (const w of bench.workloads) {
+    const ratios = w.baselines.map((b) => `${b.name} ${ratioText(b.ratio)}`).join('; ');
+    md += row([
+      mdText(w.name),
+      numberText(w.sustainedPerSecond),
+      numberText(w.sustainedMBPerSecond),
+      mdText(ratios === '' ? 'no baseline' : ratios),
+      mdText(zeroLossText(w.zeroLoss)),
+      tallyText(w.targets),
+    ]);
+  }
+  md += '\n';
+
+  const targets = bench.workloads.flatMap((w) => w.targets.map((t) => ({ w, t })));
+  if (targets.length > 0) {
+    md += '## Targets\n\n';
+    md += row(['workload', 'what', 'target', 'measured', 'status']);
+    md += row(['---', '---', '---', '---', '---']);
+    for (const { w, t } of targets) {
+      const status = targetStatus(t);
+      md += row([
+        mdText(w.name),
+        mdText(t.what),
+        mdText(t.target),
+        mdText(t.measured),
+        status === 'missed' ? '**missed**' : status,
+      ]);
+    }
+    md += '\n';
+  }
+
+  md += '## What the relay used\n\n';
+  md += factTable(resourceFacts(bench.relay));
+  if (bench.ceilings.length > 0) {
+    md += "\nAzure's own ceilings, to read the figures against: ";
+    md += bench.ceilings
+      .map((c) => mdText(`${c.name} ${numberText(c.value)} ${c.unit}`.trim()))
+      .join('; ');
+    md += '.\n';
+  }
+
+  md += '\n## Run\n\n';
+  md += factTable([
+    ['command', run.command],
+    ['started', bench.startedAt],
+    ['finished', bench.finishedAt],
+  ]);
+  md +=
+    '\nindex.html beside this file has the charts (throughput and latency against the offered rate) and every step.\n';
+  return md + environmentSection(report.environment);
+}
+
 /** The report as Markdown. */
 export function renderSummary(report: Report): string {
+  if (report.bench !== undefined) return benchSummary(report, report.bench);
   const { run, verdict, environment: env } = report;
   let md = `# ${mdText(verdict.headline)}\n\n`;
   md +=
@@ -163,14 +281,5 @@ export function renderSummary(report: Report): string {
   }
   md += row(['started', run.startedAt]);
   md += row(['ended', run.endedAt]);
-  md += '\n## Environment\n\n';
-  md += row(['', '']);
-  md += row(['---', '---']);
-  md += row(['relaycheck', mdText(env.relaycheck)]);
-  md += row(['node', mdText(env.node)]);
-  md += row(['platform', mdText(`${env.platform} ${env.arch}`)]);
-  md += row(['cpus', mdText(`${env.cpus.count} x ${env.cpus.model}`)]);
-  md += row(['memory', `${env.memoryMiB} MiB`]);
-  if (env.hostname !== undefined) md += row(['host', mdText(env.hostname)]);
-  return md;
+  return md + environmentSection(env);
 }

@@ -1,7 +1,8 @@
 // The charts of index.html, drawn by echarts' server-side SVG renderer (no DOM, no script in
 // the output). In: a Report, or a case's events and metrics. Out: inline SVG with a title, axis
 // names and an aria-label: outcomes per area, slowest cases, dials by port and verdict; per case
-// dials over time, a histogram per samples metric (p50/p95/p99), a line per series metric.
+// dials over time, a histogram per samples metric (p50/p95/p99), a line per series metric;
+// lines on value axes for the benchmark (rates and latencies against the offered rate).
 import * as echarts from 'echarts';
 import {
   REPORT_OUTCOMES,
@@ -515,4 +516,64 @@ export function seriesChart(
     ],
   };
   return draw(chartId, option, CASE_HEIGHT, `${metric.name} over time (ms): ${range}`, CASE_WIDTH);
+}
+
+/** One line of a lines chart: [x, y] points in order of x. */
+export interface ChartLine {
+  readonly name: string;
+  readonly points: readonly (readonly [number, number])[];
+  readonly colour: string;
+  /** A reference line (e.g. y = x), drawn dashed without points. */
+  readonly reference?: boolean;
+}
+
+/** A chart of lines on value axes: what, on which axes, and its text for screen readers. */
+export interface LinesChartSpec {
+  readonly title: string;
+  readonly subtitle?: string;
+  readonly xName: string;
+  readonly yName: string;
+  /** The end of the x axis (default: echarts' choice from the points). */
+  readonly xMax?: number;
+  /** A log10 y axis (every y must then be above 0). */
+  readonly logY?: boolean;
+  readonly lines: readonly ChartLine[];
+  /** The chart's aria-label: the figures in words. */
+  readonly label: string;
+}
+
+/** Lines on value axes with a legend, e.g. achieved against offered rate for several paths. */
+export function linesChart(chartId: string, spec: LinesChartSpec): ChartResult {
+  const option: echarts.EChartsOption = {
+    animation: false,
+    title: title(spec.title, spec.subtitle),
+    legend: {
+      top: spec.subtitle === undefined ? 32 : 56,
+      data: spec.lines.map((l) => l.name),
+      textStyle: { fontFamily: FONT },
+    },
+    grid: { left: 80, right: 30, top: spec.subtitle === undefined ? 72 : 96, bottom: 56 },
+    xAxis: {
+      type: 'value',
+      name: spec.xName,
+      nameLocation: 'middle',
+      nameGap: 30,
+      min: 0,
+      ...(spec.xMax !== undefined ? { max: spec.xMax } : {}),
+    },
+    yAxis:
+      spec.logY === true
+        ? { type: 'log', logBase: 10, name: spec.yName }
+        : { type: 'value', name: spec.yName, min: 0 },
+    series: spec.lines.map((l) => ({
+      name: l.name,
+      type: 'line',
+      showSymbol: l.reference !== true && l.points.length <= 60,
+      symbolSize: 7,
+      lineStyle: { width: 2, color: l.colour, type: l.reference === true ? 'dashed' : 'solid' },
+      itemStyle: { color: l.colour },
+      data: l.points.map((p) => [p[0], p[1]]),
+    })),
+  };
+  return draw(chartId, option, CASE_HEIGHT + 40, spec.label, CASE_WIDTH);
 }

@@ -1,7 +1,9 @@
 // Renders a report as one self-contained index.html. In: a Report (as read from report.json).
 // Out: HTML with inline CSS, inline SVG charts and one small script, under a CSP that lets it
 // load nothing: verdict, area x outcome matrix, charts, case table, a drill-down per case
-// (expected vs observed, measurements, charts, event log), the run. Every text is escaped.
+// (expected vs observed, measurements, charts, event log), the run. A benchmark report (with
+// `bench`, no cases) shows its own banner and figures (./bench.ts) instead of the case parts.
+// Every text is escaped.
 import {
   REPORT_OUTCOMES,
   type OutcomeCounts,
@@ -15,6 +17,7 @@ import {
 } from '../schema';
 import { REDACTED } from '../redact';
 import { CONTENT_SECURITY_POLICY, SCRIPT, STYLE } from './assets';
+import { BENCH_STYLE, benchBanner, benchSection } from './bench';
 import {
   dialsByPortChart,
   dialsOf,
@@ -460,7 +463,7 @@ function drillDowns(report: Report): string {
 }
 
 function environment(report: Report): string {
-  const { run, environment: env } = report;
+  const { run, environment: env, bench } = report;
   const selection = [
     ...(run.selection.areas !== undefined ? [`areas ${run.selection.areas.join(', ')}`] : []),
     ...(run.selection.include !== undefined ? [`cases ${run.selection.include.join(', ')}`] : []),
@@ -473,10 +476,18 @@ function environment(report: Report): string {
   html += '<h3>The run</h3><dl class="facts">';
   html += fact('command', `<code>${h(run.command)}</code>`);
   html += fact('run id', h(run.id));
-  html += fact('selection', h(selection.length > 0 ? selection.join('; ') : 'the whole catalogue'));
-  html += fact('profile', h(run.profile));
-  html += fact('seed', run.seed === null ? 'none' : h(String(run.seed)));
-  html += fact('strict', run.strict ? 'yes: should-level failures fail the run' : 'no');
+  if (bench === undefined) {
+    html += fact(
+      'selection',
+      h(selection.length > 0 ? selection.join('; ') : 'the whole catalogue'),
+    );
+    html += fact('profile', h(run.profile));
+    html += fact('seed', run.seed === null ? 'none' : h(String(run.seed)));
+    html += fact('strict', run.strict ? 'yes: should-level failures fail the run' : 'no');
+  } else {
+    html += fact('kind', 'benchmark: no conformance cases');
+    html += fact('profile', `${h(bench.profile.name)} (<a href="#bench-limits">its limits</a>)`);
+  }
   html += fact('target', h(targetText(run)));
   html += fact('relay', h(relayText(run)));
   html += fact('started', h(run.startedAt));
@@ -508,10 +519,48 @@ function relayText(run: ReportRun): string {
   return `external (one relaycheck did not write${run.relayConfig === undefined ? '' : `; config ${run.relayConfig}`})`;
 }
 
+/** The parts of the page between its header and the run: a conformance run's, or a benchmark's. */
+function parts(report: Report): { title: string; heading: string; nav: string; main: string[] } {
+  const { run, bench } = report;
+  const link = (id: string, text: string): string => `<li><a href="#${id}">${text}</a></li>`;
+  if (bench !== undefined) {
+    return {
+      title: `relaycheck benchmark: profile ${bench.profile.name} (${run.id})`,
+      heading: 'relaycheck benchmark report',
+      nav: [
+        link('verdict', 'Benchmark run'),
+        link('bench', 'Profile, limits and workloads'),
+        link('environment', 'Run and environment'),
+      ].join(''),
+      main: [benchBanner(report, bench), benchSection(bench)],
+    };
+  }
+  const byId = new Map(report.cases.map((c) => [c.id, c]));
+  return {
+    title: `relaycheck: ${report.verdict.ready ? 'ready for go-live' : 'not ready for go-live'} (${run.id})`,
+    heading: 'relaycheck conformance report',
+    nav: [
+      link('verdict', 'Verdict'),
+      link('matrix', 'Outcomes by area'),
+      link('charts', 'Charts'),
+      link('cases', 'Cases'),
+      link('details', 'Case details'),
+      link('environment', 'Run and environment'),
+    ].join(''),
+    main: [
+      banner(report, byId),
+      matrix(report),
+      charts(report),
+      caseTable(report),
+      drillDowns(report),
+    ],
+  };
+}
+
 /** The report as one self-contained HTML page. */
 export function renderHtml(report: Report): string {
-  const byId = new Map(report.cases.map((c) => [c.id, c]));
-  const title = `relaycheck: ${report.verdict.ready ? 'ready for go-live' : 'not ready for go-live'} (${report.run.id})`;
+  const page = parts(report);
+  const bench = report.bench;
   return [
     '<!DOCTYPE html>',
     '<html lang="en">',
@@ -521,21 +570,19 @@ export function renderHtml(report: Report): string {
     '<meta name="viewport" content="width=device-width, initial-scale=1">',
     '<meta name="referrer" content="no-referrer">',
     '<link rel="icon" href="data:,">',
-    `<title>${h(title)}</title>`,
-    `<style>${STYLE}</style>`,
+    `<title>${h(page.title)}</title>`,
+    `<style>${STYLE}${bench === undefined ? '' : BENCH_STYLE}</style>`,
     '</head>',
     '<body>',
     '<header class="page">',
-    '<h1>relaycheck conformance report</h1>',
-    `<p>Run <code>${h(report.run.id)}</code>, started ${h(report.run.startedAt)}, against ${report.run.target === 'azure' ? 'the council’s own namespaces' : 'the simulator'} with ${report.run.relay === 'external' ? 'an external' : 'the reference'} relay.</p>`,
-    '<nav aria-label="Contents"><ul><li><a href="#verdict">Verdict</a></li><li><a href="#matrix">Outcomes by area</a></li><li><a href="#charts">Charts</a></li><li><a href="#cases">Cases</a></li><li><a href="#details">Case details</a></li><li><a href="#environment">Run and environment</a></li></ul></nav>',
+    `<h1>${h(page.heading)}</h1>`,
+    bench === undefined
+      ? `<p>Run <code>${h(report.run.id)}</code>, started ${h(report.run.startedAt)}, against ${report.run.target === 'azure' ? 'the council’s own namespaces' : 'the simulator'} with ${report.run.relay === 'external' ? 'an external' : 'the reference'} relay.</p>`
+      : `<p>Run <code>${h(report.run.id)}</code>, started ${h(report.run.startedAt)}: the reference relay confined to profile ${h(bench.profile.name)}, against the simulator.</p>`,
+    `<nav aria-label="Contents"><ul>${page.nav}</ul></nav>`,
     '</header>',
     '<main>',
-    banner(report, byId),
-    matrix(report),
-    charts(report),
-    caseTable(report),
-    drillDowns(report),
+    ...page.main,
     environment(report),
     '</main>',
     `<footer>Rendered from report.json (${h(report.schema)} version ${report.version}). This page is self-contained: it loads nothing from anywhere.</footer>`,
