@@ -90,7 +90,7 @@ export interface ConfineOptions {
   readonly force?: 'approximate';
 }
 
-function readNumber(file: string): number | undefined {
+export function readNumber(file: string): number | undefined {
   try {
     const n = Number(readFileSync(file, 'utf8').trim());
     return Number.isFinite(n) ? n : undefined;
@@ -99,7 +99,7 @@ function readNumber(file: string): number | undefined {
   }
 }
 
-function readField(file: string, field: string): number | undefined {
+export function readField(file: string, field: string): number | undefined {
   try {
     const m = new RegExp(`^${field}\\s+(\\d+)`, 'm').exec(readFileSync(file, 'utf8'));
     return m?.[1] === undefined ? undefined : Number(m[1]);
@@ -161,7 +161,7 @@ function makeGroups(
   return { groups: [group], procs: [join(group, 'cgroup.procs')] };
 }
 
-function readingsOf(version: 'v1' | 'v2', groups: readonly string[]): CgroupReadings {
+export function readingsOf(version: 'v1' | 'v2', groups: readonly string[]): CgroupReadings {
   if (version === 'v1') {
     const [cpu = '', memory = '', cpuacct] = groups;
     return {
