@@ -136,6 +136,10 @@ void t.test(
       t.match(readFileSync(`/proc/${String(relay.pid)}/cmdline`, 'utf8'), /relay\0--config\0/);
     }
     const readings = relay.readings();
+    t.comment(
+      `relay's cgroup: peak ${((readings.memoryPeakBytes ?? 0) / 1024 / 1024).toFixed(1)} MiB, ` +
+        `CPU ${((readings.cpuNs ?? 0) / 1e9).toFixed(2)} s, throttled periods ${String(readings.throttledPeriods)}`,
+    );
     t.ok((readings.memoryPeakBytes ?? 0) > 0, 'a peak memory from the container’s cgroup');
     t.ok((readings.cpuNs ?? 0) > 0, 'CPU time from the container’s cgroup');
     t.equal(readings.oomKills, 0, 'not killed at its memory limit');
