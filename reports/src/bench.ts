@@ -156,6 +156,8 @@ export interface BenchSection {
   readonly ceilings: readonly BenchCeiling[];
   readonly relay: BenchRelayResources;
   readonly workloads: readonly BenchWorkload[];
+  /** Optional: the whole run's targets (e.g. the relay's peak memory, never killed). */
+  readonly targets?: readonly BenchTarget[];
 }
 
 const L = BENCH_LIMITS;
@@ -260,6 +262,7 @@ export const benchSectionSchema = z
       killed: z.boolean(),
     }),
     workloads: z.array(workloadSchema).max(L.workloads),
+    targets: z.array(targetSchema).max(L.targets).optional(),
   })
   .superRefine((b, ctx) => {
     if (Date.parse(b.finishedAt) < Date.parse(b.startedAt)) {
@@ -307,9 +310,9 @@ export function tallyText(targets: readonly BenchTarget[]): string {
   return parts.length === 0 ? 'none stated' : parts.join(', ');
 }
 
-/** Every target of the run. */
+/** Every target of the run: each workload's, then the whole run's. */
 export function allTargets(bench: BenchSection): BenchTarget[] {
-  return bench.workloads.flatMap((w) => w.targets);
+  return [...bench.workloads.flatMap((w) => w.targets), ...(bench.targets ?? [])];
 }
 
 /** A rate or size for people: grouped whole numbers from 100 up, 3 significant digits below. */

@@ -178,15 +178,18 @@ function benchSummary(report: Report, bench: BenchSection): string {
   }
   md += '\n';
 
-  const targets = bench.workloads.flatMap((w) => w.targets.map((t) => ({ w, t })));
+  const targets = [
+    ...bench.workloads.flatMap((w) => w.targets.map((t) => ({ where: w.name, t }))),
+    ...(bench.targets ?? []).map((t) => ({ where: '(the whole run)', t })),
+  ];
   if (targets.length > 0) {
     md += '## Targets\n\n';
     md += row(['workload', 'what', 'target', 'measured', 'status']);
     md += row(['---', '---', '---', '---', '---']);
-    for (const { w, t } of targets) {
+    for (const { where, t } of targets) {
       const status = targetStatus(t);
       md += row([
-        mdText(w.name),
+        mdText(where),
         mdText(t.what),
         mdText(t.target),
         mdText(t.measured),

@@ -125,6 +125,13 @@ const BAD: readonly (readonly [string, BenchSection, string])[] = [
     'bench.workloads[0].targets[0].met',
   ],
   [
+    'a whole-run target with no what',
+    changed((s) => {
+      item(s.targets, 1).what = '';
+    }),
+    'bench.targets[1].what',
+  ],
+  [
     'an end before the start',
     changed((s) => {
       s.finishedAt = '2026-11-23T08:59:59.000Z';

@@ -38,7 +38,7 @@ void t.test('the summary opens with the benchmark headline and says nothing is j
     '# Benchmark (profile min-spec): no conformance cases were run; figures below',
   );
   t.match(md, 'there is no go-live verdict; nothing passes or fails on time');
-  t.match(md, 'Targets: 2 met, 2 missed, 1 not measured.');
+  t.match(md, 'Targets: 4 met, 2 missed, 1 not measured.');
   t.notMatch(md, /ready for go-live|exit code/i);
   t.notMatch(md, '## Outcomes by area', 'no empty case tables');
   t.end();
@@ -84,13 +84,13 @@ void t.test('each target is listed with what was measured: met, missed or not me
     ['retrievals', 'retrievals p95', '&lt; 500 ms', '48 ms', 'met'],
     ['retrievals', 'retrievals sustained', '&gt;= 200/s', '198/s', '**missed**'],
     ['pdf-bills', 'PDF bills sustained', '&gt;= 20/s', '—', 'not measured'],
+    ['(the whole run)', 'relay peak memory', '&lt;= 512 MiB', '109.5 MiB', 'met'],
+    ['(the whole run)', 'relay never killed', 'no OOM kill', '0 OOM kills', 'met'],
   ]);
+  const s = benchSection();
   const none = renderSummary(
     buildBenchReport(
-      {
-        ...benchSection(),
-        workloads: benchSection().workloads.map((w) => ({ ...w, targets: [] })),
-      },
+      { ...s, targets: [], workloads: s.workloads.map((w) => ({ ...w, targets: [] })) },
       BENCH_META,
     ),
   );
@@ -134,7 +134,7 @@ void t.test('pipes, line breaks and markup in texts cannot add a column or a row
     const widths = new Set(rows.map((r) => r.length));
     t.equal(widths.size, 1, `${heading}: every row has the same number of cells`);
   }
-  t.equal(tableUnder(out, 'Targets').length, 2 + 5, 'a row per target, no more');
+  t.equal(tableUnder(out, 'Targets').length, 2 + 7, 'a row per target, no more');
   t.notMatch(out, '<b>', 'markup is escaped');
   t.end();
 });

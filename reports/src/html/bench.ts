@@ -18,6 +18,7 @@ import {
   type BenchBaselineName,
   type BenchSection,
   type BenchStep,
+  type BenchTarget,
   type BenchWorkload,
   type TargetStatus,
 } from '../bench';
@@ -237,16 +238,20 @@ function baselinesPart(w: BenchWorkload): string {
   return html;
 }
 
-function targetsPart(w: BenchWorkload): string {
-  if (w.targets.length === 0) return '<p class="note">No target is stated for this workload.</p>';
+function targetsTable(targets: readonly BenchTarget[], caption: string): string {
   let html =
-    '<table class="bench targets"><caption>The targets of this workload beside what was measured.</caption>' +
+    `<table class="bench targets"><caption>${h(caption)}</caption>` +
     '<thead><tr><th scope="col">what</th><th scope="col">target</th><th scope="col">measured</th><th scope="col">status</th></tr></thead><tbody>';
-  for (const t of w.targets) {
+  for (const t of targets) {
     const status = targetStatus(t);
     html += `<tr><td>${h(t.what)}</td><td>${h(t.target)}</td><td>${h(t.measured)}</td><td>${badge(STATUS_CLASS[status], status)}</td></tr>`;
   }
   return `${html}</tbody></table>`;
+}
+
+function targetsPart(w: BenchWorkload): string {
+  if (w.targets.length === 0) return '<p class="note">No target is stated for this workload.</p>';
+  return targetsTable(w.targets, 'The targets of this workload beside what was measured.');
 }
 
 function workloadPart(w: BenchWorkload, index: number): string {
@@ -341,6 +346,10 @@ export function benchSection(bench: BenchSection): string {
         '</tbody></table>';
   html += '<h3>What the relay used</h3>';
   html += facts(resourceFacts(bench.relay));
+  if (bench.targets !== undefined && bench.targets.length > 0) {
+    html += '<h3>Targets of the whole run</h3>';
+    html += targetsTable(bench.targets, 'The run’s own targets beside what was measured.');
+  }
   html += '<nav aria-label="Workloads"><ul>';
   bench.workloads.forEach((w, i) => {
     html += `<li><a href="#${h(workloadAnchor(i))}">${h(w.name)}</a></li>`;

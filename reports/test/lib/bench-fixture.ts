@@ -1,8 +1,8 @@
 // A benchmark run for the bench report tests, with no IO. In: nothing. Out: a bench section of
 // `relaycheck bench relay --profile min-spec` in the shape the benchmark writes (three
 // workloads: XML posts through Service Bus that saturate early, retrievals with both
-// baselines, PDF bills whose zero-loss check was not made), its report meta, and a helper that
-// changes one field of a copy.
+// baselines, PDF bills whose zero-loss check was not made; targets per workload and for the
+// whole run), its report meta, and a JSON copy helper.
 import type { BenchReportMeta, BenchSection, BenchStep } from '../../src';
 import { ENVIRONMENT } from './fixture';
 
@@ -149,6 +149,10 @@ export function benchSection(): BenchSection {
         targets: [{ what: 'PDF bills sustained', target: '>= 20/s', measured: '—', met: null }],
         errorSamples: [],
       },
+    ],
+    targets: [
+      { what: 'relay peak memory', target: '<= 512 MiB', measured: '109.5 MiB', met: true },
+      { what: 'relay never killed', target: 'no OOM kill', measured: '0 OOM kills', met: true },
     ],
   };
 }
