@@ -3,12 +3,18 @@
 // benchmark). In: the workloads of fixtures/workloads. Out: checks that each ran one step with
 // answers, that every accepted request reached the back office (journal, share folder) exactly
 // once, that the direct baseline ran the same step, that hyco-https ran the retrievals, that
-// the evidence left no file behind, that the relay ran in the profile's limits (the backend
-// this machine allows) and was not killed, and that the text holds the summary with the ratios.
-import { readdirSync } from 'node:fs';
+// the relay ran in the profile's limits (the backend this machine allows) and was not killed,
+// that the text holds the summary with the ratios and the targets, and that the report folder
+// (report.json with the bench section, index.html with charts) is written and reads back.
+import { readdirSync, readFileSync } from 'node:fs';
 import t from 'tap';
 import { detectCgroups } from '../bench/confine';
 import { renderRelayLoad, runRelayLoad, workloadNames } from '../bench/workloads';
+import { writeBenchReport } from '../bench/bench-section';
+import { readReport } from '../../reports/src';
+
+// Six workloads, their baselines and two listeners starting at 1 GHz: longer than tap's 120 s.
+t.setTimeout(420_000);
 
 void t.test('every workload runs one step against a confined relay', async (t) => {
   const names = workloadNames();
@@ -65,6 +71,16 @@ void t.test('every workload runs one step against a confined relay', async (t) =
   t.match(text, /retrievals: .*\n {2}offered\/s/);
   t.match(text, /summary \(relay figures[^\n]*\n[^\n]*relay\/direct[^\n]*relay\/hyco/);
   t.match(text, /Azure's own ceilings: Service Bus Standard namespace 1,000 messages\/s/);
+  const dir = t.testdir();
+  const paths = writeBenchReport(dir, r, 'relaycheck bench relay --profile min-spec');
+  const back = readReport(paths.reportJson);
+  t.same(
+    back.bench?.workloads.map((w) => w.name),
+    names,
+    'report.json holds every workload and reads back as a report',
+  );
+  t.equal(back.cases.length, 0, 'a benchmark report has no conformance cases');
+  t.match(readFileSync(paths.indexHtml, 'utf8'), /<svg/, 'the page has its charts');
   const groups = cg.version === 'v1' ? '/sys/fs/cgroup/memory' : '/sys/fs/cgroup';
   if (cg.version !== undefined) {
     t.notOk(

@@ -20,6 +20,7 @@ import type { World } from '../../simulator/src/world';
 import { compiledIsFresh, startBenchWorld, type BenchWorld } from './bench-world';
 import { REPO_ROOT } from '../lib/scan';
 import type { CgroupReadings } from './confine';
+import type { DockerEngine } from './docker-engine';
 import { BenchError } from './errors';
 import { steppedLoad, type StepResult } from './load';
 import { median, resetPeak, statusKiB } from './measure';
@@ -139,6 +140,8 @@ export interface RelayLoadOptions {
   readonly hyco?: boolean;
   /** What confines the relay: cgroups of ours (default) or a container. */
   readonly backend?: BackendChoice;
+  /** The engine of the container backend (found by the caller, who stops it); default: found here. */
+  readonly engine?: DockerEngine;
   readonly onProgress?: (line: string) => void;
 }
 
@@ -191,7 +194,7 @@ async function drive(
     afterStep: () => driver.afterStep(),
     onStep: (s) => {
       options.onProgress?.(
-        `${label}: offered ${String(s.offeredPerSecond)}/s → ${s.achievedPerSecond.toFixed(1)}/s, ` +
+        `${label}: offered ${fr(s.offeredPerSecond)}/s → ${fr(s.achievedPerSecond)}/s, ` +
           `p99 ${s.p99Ms.toFixed(1)} ms${s.saturated ? ' (saturated)' : ''}`,
       );
     },
@@ -211,6 +214,8 @@ const withMB = (steps: readonly StepResult[], unitBytes: number): Step[] =>
 const f0 = (v: number): string =>
   Number.isFinite(v) ? Math.round(v).toLocaleString('en-GB') : '—';
 const f1 = (v: number): string => (Number.isFinite(v) ? v.toFixed(1) : '—');
+/** A rate: two decimals below 10/s (0.25/s stays 0.25). */
+const fr = (v: number): string => (Number.isFinite(v) ? v.toFixed(Math.abs(v) < 10 ? 2 : 1) : '—');
 
 /** The issue's targets of a workload beside what was measured. */
 export function workloadTargets(
@@ -280,12 +285,20 @@ export function workloadTargets(
 async function startRelay(
   bench: BenchWorld,
   limits: Limits,
-  backend: BackendChoice,
+  engine: DockerEngine | undefined,
 ): Promise<RelayProcess> {
   const args = [BIN, 'relay', '--config', bench.relayConfigPath];
   let relay: RelayProcess;
-  if (backend === 'container') {
-    throw new BenchError('BENCH_E_ENGINE', 'TEMP: the container backend is being wired');
+  if (engine !== undefined) {
+    const c = await import('./container');
+    // The repository is mounted read-only by default; the world's folder read-write.
+    relay = await c.startContainerRelay({
+      engine,
+      limits,
+      args,
+      env: bench.relayEnv,
+      binds: [bench.dir],
+    });
   } else {
     relay = startConfinedProcess({ limits, command: process.execPath, args, env: bench.relayEnv });
   }
@@ -436,12 +449,27 @@ export async function runRelayLoad(options: RelayLoadOptions): Promise<RelayLoad
   const machine = thisMachine();
   const limits = planLimits(profile, machine);
   const pinned = pinSelf(limits, machine);
-  const bench = await startBenchWorld('relaycheck-bench-load-');
+  // One engine per run (testcontainers holds one per process), stopped at the end.
+  let engine: DockerEngine | undefined = options.engine;
+  const ownEngine = engine === undefined;
+  if (backendChoice === 'container' && engine === undefined) {
+    const e = await import('./docker-engine');
+    const found = await e.findOrStartEngine();
+    if (found.engine === undefined) throw new BenchError('BENCH_E_ENGINE', found.reason);
+    engine = found.engine;
+  }
+  let bench: BenchWorld;
+  try {
+    bench = await startBenchWorld('relaycheck-bench-load-');
+  } catch (e) {
+    if (ownEngine) await engine?.stop();
+    throw e;
+  }
   const world = bench.world;
-  const notes: string[] = [];
+  const notes: string[] = [...(engine?.notes ?? [])];
   let relay: RelayProcess | undefined;
   try {
-    relay = await startRelay(bench, limits, backendChoice);
+    relay = await startRelay(bench, limits, engine);
     const backend = relay.backend;
     notes.push(...relay.notes);
     const runs = new Map<string, RelayRun[]>(workloads.map((w) => [w.name, []]));
@@ -468,6 +496,9 @@ export async function runRelayLoad(options: RelayLoadOptions): Promise<RelayLoad
       }
     }
     const hyco = new Map<string, Run[]>();
+    if (options.hyco !== false && engine !== undefined) {
+      notes.push('the hyco-https baseline runs in cgroups of ours, not in a container');
+    }
     if (options.hyco !== false) {
       for (const w of workloads) {
         if (w.kind !== 'retrieve') continue;
@@ -608,6 +639,7 @@ export async function runRelayLoad(options: RelayLoadOptions): Promise<RelayLoad
   } finally {
     await relay?.stop().catch(() => undefined);
     await bench.close();
+    if (ownEngine) await engine?.stop();
   }
 }
 
@@ -626,24 +658,24 @@ export function renderRelayLoad(r: RelayLoadResult): string {
     lines.push('  offered/s  achieved/s    MB/s   p50 ms   p95 ms   p99 ms  errors  shed');
     for (const s of w.steps) {
       lines.push(
-        `  ${f1(s.offeredPerSecond).padStart(9)}  ${f1(s.achievedPerSecond).padStart(10)}  ${f1(s.mbPerSecond).padStart(6)}  ${f1(s.p50Ms).padStart(7)}  ${f1(s.p95Ms).padStart(7)}  ${f1(s.p99Ms).padStart(7)}  ${String(s.errors).padStart(6)}  ${String(s.shed).padStart(4)}${s.saturated ? '  saturated' : ''}`,
+        `  ${fr(s.offeredPerSecond).padStart(9)}  ${fr(s.achievedPerSecond).padStart(10)}  ${f1(s.mbPerSecond).padStart(6)}  ${f1(s.p50Ms).padStart(7)}  ${f1(s.p95Ms).padStart(7)}  ${f1(s.p99Ms).padStart(7)}  ${String(s.errors).padStart(6)}  ${String(s.shed).padStart(4)}${s.saturated ? '  saturated' : ''}`,
       );
     }
     for (const e of w.errorSamples.slice(0, 2)) lines.push(`  error: ${e.slice(0, 200)}`);
     for (const b of w.baselines) {
       const last = b.steps[b.steps.length - 1];
       lines.push(
-        `  ${b.name}: sustained ${f1(b.sustainedPerSecond)}/s` +
+        `  ${b.name}: sustained ${fr(b.sustainedPerSecond)}/s` +
           (last?.saturated === false
-            ? ` (not saturated at ${f1(last.offeredPerSecond)}/s, the last rate offered)`
+            ? ` (not saturated at ${fr(last.offeredPerSecond)}/s, the last rate offered)`
             : '') +
           `; relay / ${b.name} ${pct(b.ratio)}`,
       );
     }
     lines.push(
-      `  sustained ${f1(w.sustainedPerSecond)}/s, ${f1(w.sustainedMBPerSecond)} MB/s` +
+      `  sustained ${fr(w.sustainedPerSecond)}/s, ${f1(w.sustainedMBPerSecond)} MB/s` +
         (w.runs > 1
-          ? ` (median of ${String(w.runs)} runs; ${f1(w.sustainedRange[0])}–${f1(w.sustainedRange[1])}/s)`
+          ? ` (median of ${String(w.runs)} runs; ${fr(w.sustainedRange[0])}–${fr(w.sustainedRange[1])}/s)`
           : '') +
         `; relay RSS growth ${w.rssGrowthMiB === undefined ? '—' : `${f1(w.rssGrowthMiB)} MiB`}`,
     );
@@ -671,7 +703,7 @@ export function renderRelayLoad(r: RelayLoadResult): string {
           ? 'none'
           : `${String(w.zeroLoss.missing)} missing, ${String(w.zeroLoss.duplicated)} dup`;
     lines.push(
-      `  ${w.workload.padEnd(18)} ${f1(w.sustainedPerSecond).padStart(11)}  ${f1(w.sustainedMBPerSecond).padStart(8)}  ${(at === undefined ? '—' : f1(at.p99Ms)).padStart(7)}  ${(d === undefined ? '—' : f1(d.sustainedPerSecond)).padStart(9)}  ${pct(d?.ratio).padStart(12)}  ${(h === undefined ? '—' : f1(h.sustainedPerSecond)).padStart(6)}  ${pct(h?.ratio).padStart(10)}  ${loss}`,
+      `  ${w.workload.padEnd(18)} ${fr(w.sustainedPerSecond).padStart(11)}  ${f1(w.sustainedMBPerSecond).padStart(8)}  ${(at === undefined ? '—' : f1(at.p99Ms)).padStart(7)}  ${(d === undefined ? '—' : fr(d.sustainedPerSecond)).padStart(9)}  ${pct(d?.ratio).padStart(12)}  ${(h === undefined ? '—' : fr(h.sustainedPerSecond)).padStart(6)}  ${pct(h?.ratio).padStart(10)}  ${loss}`,
     );
   }
   lines.push('', 'targets (stated, never pass/fail)');

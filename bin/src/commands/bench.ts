@@ -2,6 +2,7 @@
 // benchmark's name (default relay: the council's workloads through the reference relay on a
 // hardware profile) and its options. Out: the figures side by side with their targets, or JSON;
 // exit 2 on a bad command line or fixture, 3 when this machine cannot run the benchmark.
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { ExitBox, Io } from '../main';
 import { csv, integer, oneOf } from '../parse';
@@ -119,7 +120,7 @@ export function registerBench(program: Command, io: Io, exit: ExitBox): void {
     .action(async (name: (typeof BENCHMARKS)[number], opts: BenchOpts) => {
       let ran: { result: unknown; text: string };
       try {
-        ran = await runBenchmark(name, opts);
+        ran = await runBenchmark(name, opts, commandLine(name, opts));
       } catch (e) {
         // The environment could not run it (no engine, the relay never healthy): exit 3.
         if (!(e instanceof BenchError) || e.code === 'BENCH_E_FIXTURE') throw e;
@@ -131,6 +132,18 @@ export function registerBench(program: Command, io: Io, exit: ExitBox): void {
     });
 }
 
+/** The command line of a run (for its report), the options that shape the figures. */
+function commandLine(name: string, opts: BenchOpts): string {
+  const words = ['relaycheck', 'bench', name, '--profile', opts.profile];
+  if (opts.workload !== undefined) words.push('--workload', opts.workload.join(','));
+  if (opts.stepSeconds !== undefined) words.push('--step-seconds', String(opts.stepSeconds));
+  if (opts.maxSteps !== undefined) words.push('--max-steps', String(opts.maxSteps));
+  words.push('--repeats', String(opts.repeats), '--backend', opts.backend);
+  if (!opts.direct) words.push('--no-direct');
+  if (!opts.hyco) words.push('--no-hyco');
+  return words.join(' ');
+}
+
 /**
  * Runs one benchmark. Each is loaded on demand: the SDK, autocannon and the simulators stay
  * out of every other command (and out of the simulator's own memory figure).
@@ -138,6 +151,7 @@ export function registerBench(program: Command, io: Io, exit: ExitBox): void {
 async function runBenchmark(
   name: (typeof BENCHMARKS)[number],
   opts: BenchOpts,
+  command: string,
 ): Promise<{ result: unknown; text: string }> {
   switch (name) {
     case 'servicebus': {
@@ -166,6 +180,8 @@ async function runBenchmark(
     }
     case 'relay': {
       const b = await import('../../../suites/bench/workloads');
+      const section = await import('../../../suites/bench/bench-section');
+      const started = new Date();
       const result = await b.runRelayLoad({
         profile: opts.profile,
         workloads: opts.workload ?? b.workloadNames(),
@@ -179,7 +195,14 @@ async function runBenchmark(
           process.stderr.write(`${line}\n`);
         },
       });
-      return { result, text: b.renderRelayLoad(result) };
+      const out = resolve(opts.out ?? section.defaultBenchOut(started));
+      const paths = section.writeBenchReport(out, result, command);
+      return {
+        result,
+        text:
+          b.renderRelayLoad(result) +
+          `\nreport: ${paths.indexHtml}\n        ${paths.reportJson}\n        ${paths.summaryMd}\n`,
+      };
     }
     case 'relay-memory': {
       const b = await import('../../../suites/bench/relay');
