@@ -301,7 +301,7 @@ function exited(child: ChildProcess): Promise<void> {
  * Removes the groups. The kernel may hold a group a moment after its last process exits
  * (EBUSY): each is tried again, at most 50 times, 20 ms apart.
  */
-async function removeGroups(groups: readonly string[]): Promise<void> {
+export async function removeGroups(groups: readonly string[]): Promise<void> {
   for (const g of [...groups].reverse()) {
     for (let i = 0; ; i++) {
       try {

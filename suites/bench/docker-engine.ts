@@ -25,6 +25,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Readable } from 'node:stream';
+import { removeGroups } from './confine';
 import { BenchError } from './errors';
 
 /** The system engine's socket, tried when DOCKER_HOST is not set or does not answer. */
@@ -531,20 +532,9 @@ function cgroupDirsOf(parent: string): string[] {
 }
 
 /** Removes the cgroups under `parent`; the kernel may hold one a moment (EBUSY): retried. */
-async function removeCgroups(parent: string): Promise<void> {
-  for (const d of cgroupDirsOf(parent)) {
-    for (let i = 0; ; i++) {
-      try {
-        rmdirSync(d);
-        break;
-      } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        if (code === 'ENOENT') break;
-        if (code !== 'EBUSY' || i >= 49) throw e;
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-    }
-  }
+function removeCgroups(parent: string): Promise<void> {
+  // removeGroups takes them in reverse: parents first in, so children go first.
+  return removeGroups([...cgroupDirsOf(parent)].reverse());
 }
 
 function stopper(s: {

@@ -64,6 +64,8 @@ export interface Baseline {
   readonly name: 'direct' | 'hyco-https';
   readonly description: string;
   readonly steps: readonly Step[];
+  /** The first few errors of its steps. */
+  readonly errorSamples: readonly string[];
   readonly sustainedPerSecond: number;
   /** The workload's sustained rate through the relay / this one's. */
   readonly ratio: number | undefined;
@@ -501,7 +503,9 @@ export async function runRelayLoad(options: RelayLoadOptions): Promise<RelayLoad
     }
     if (options.hyco !== false) {
       for (const w of workloads) {
-        if (w.kind !== 'retrieve') continue;
+        // The small retrievals only: hyco-https 1.4.5 answers 200 KB bills through rendezvous,
+        // and about half of those came back 504 from the endpoint in a check run (not a baseline).
+        if (w.kind !== 'retrieve' || w.route !== 'council-tax') continue;
         const listener = await startHyco(world, w.route, limits, bench.relayEnv);
         try {
           const list: Run[] = [];
@@ -530,6 +534,7 @@ export async function runRelayLoad(options: RelayLoadOptions): Promise<RelayLoad
           name: 'direct',
           description: 'the same requests straight to the back-office service, no relay (one run)',
           steps: withMB(d.steps, d.unitBytes),
+          errorSamples: d.steps.flatMap((x) => x.errorSamples).slice(0, 3),
           sustainedPerSecond: d.sustained,
           ratio: d.sustained > 0 ? sustained / d.sustained : undefined,
         });
@@ -543,6 +548,7 @@ export async function runRelayLoad(options: RelayLoadOptions): Promise<RelayLoad
           description:
             'Microsoft’s hyco-https 1.4.5 listener fetching the same answers from the back office, confined alike (no handshake, no sealing, no checks; median run)',
           steps: withMB(hMid.steps, hMid.unitBytes),
+          errorSamples: hMid.steps.flatMap((x) => x.errorSamples).slice(0, 3),
           sustainedPerSecond: hs,
           ratio: hs > 0 ? sustained / hs : undefined,
         });
@@ -600,10 +606,7 @@ export async function runRelayLoad(options: RelayLoadOptions): Promise<RelayLoad
           ]
         : []),
     );
-    const peakMiB =
-      readings.memoryPeakBytes === undefined ? undefined : readings.memoryPeakBytes / 1024 / 1024;
     const vmHwmMiB = Number.isFinite(vmHwm) ? vmHwm / 1024 : undefined;
-    const peakSeen = peakMiB ?? vmHwmMiB;
     return {
       profile,
       machine,
@@ -620,13 +623,12 @@ export async function runRelayLoad(options: RelayLoadOptions): Promise<RelayLoad
       relay: { ...readings, vmHwmMiB, killed },
       targets: [
         {
-          what: 'relay peak memory across the whole run',
+          // Peak RSS is VmHWM: the cgroup's peak also counts the page cache of the files the
+          // relay wrote into the shares (reclaimable, and charged up to the limit).
+          what: 'relay peak RSS across the whole run (VmHWM)',
           target: `≤ ${String(RELAY_PEAK_TARGET_MIB)} MiB`,
-          measured:
-            peakSeen === undefined
-              ? 'not measured'
-              : `${f1(peakSeen)} MiB (${peakMiB === undefined ? 'VmHWM' : 'cgroup peak'})`,
-          met: peakSeen === undefined ? undefined : peakSeen <= RELAY_PEAK_TARGET_MIB,
+          measured: vmHwmMiB === undefined ? 'not measured' : `${f1(vmHwmMiB)} MiB`,
+          met: vmHwmMiB === undefined ? undefined : vmHwmMiB <= RELAY_PEAK_TARGET_MIB,
         },
         {
           what: 'the relay is never killed by the memory limit',
@@ -671,6 +673,8 @@ export function renderRelayLoad(r: RelayLoadResult): string {
             : '') +
           `; relay / ${b.name} ${pct(b.ratio)}`,
       );
+      for (const e of b.errorSamples.slice(0, 1))
+        lines.push(`    ${b.name} error: ${e.slice(0, 200)}`);
     }
     lines.push(
       `  sustained ${fr(w.sustainedPerSecond)}/s, ${f1(w.sustainedMBPerSecond)} MB/s` +
@@ -684,7 +688,7 @@ export function renderRelayLoad(r: RelayLoadResult): string {
   const mib = (b: number | undefined): string =>
     b === undefined ? '—' : (b / 1024 / 1024).toFixed(1);
   lines.push(
-    `relay: peak memory ${mib(r.relay.memoryPeakBytes)} MiB (cgroup), VmHWM ${r.relay.vmHwmMiB === undefined ? '—' : r.relay.vmHwmMiB.toFixed(1)} MiB, ` +
+    `relay: peak memory ${mib(r.relay.memoryPeakBytes)} MiB (cgroup, page cache of written files included), peak RSS (VmHWM) ${r.relay.vmHwmMiB === undefined ? '—' : r.relay.vmHwmMiB.toFixed(1)} MiB, ` +
       `CPU ${r.relay.cpuNs === undefined ? '—' : (r.relay.cpuNs / 1e9).toFixed(1)} s, throttled periods ${String(r.relay.throttledPeriods ?? '—')}, ` +
       `OOM kills ${String(r.relay.oomKills ?? '—')}${r.relay.killed ? ', the relay DIED during the run' : ''}`,
     `Azure's own ceilings: ${r.ceilings.map((c) => `${c.name} ${f0(c.value)} ${c.unit}`).join('; ')}.`,

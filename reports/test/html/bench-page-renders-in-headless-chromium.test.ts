@@ -5,68 +5,27 @@
 // benchmark banner and the limits show, each workload's two charts show at a readable size,
 // a folded baseline opens, and the charts need no script; bench.png is written beside the
 // report (kept when RELAYCHECK_KEEP_HTML_CHECK=1).
-import { existsSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import t from 'tap';
-import { chromium, type BrowserContext } from 'playwright-core';
+import { CHROMIUM_SKIP, STEP_MS, openBrowser } from './chromium';
 import { buildBenchReport, writeReport } from '../../src';
 import { BENCH_META, LIMITS_TEXT, benchSection } from '../lib/bench-fixture';
 
-const CHROMIUM = '/usr/bin/chromium';
-const SKIP_REASON = "needs Debian's chromium (apt-get install chromium): .ci/run installs it";
-/** Bounds on the browser's start and on each page step (a hang fails, it never passes). */
-const LAUNCH_MS = 15_000;
-const STEP_MS = 5_000;
-
 void t.test(
   'the benchmark page works in headless Chromium, offline and without errors',
-  { skip: existsSync(CHROMIUM) ? false : SKIP_REASON },
+  { skip: CHROMIUM_SKIP },
   async (t) => {
-    const keep = process.env.RELAYCHECK_KEEP_HTML_CHECK === '1';
-    const root = realpathSync(mkdtempSync(join(tmpdir(), 'relaycheck-bench-html-')));
-    const outDir = join(root, 'report');
-    const profile = join(root, 'chromium-profile');
-    const browser: { context?: BrowserContext } = {};
-    t.teardown(async () => {
-      await browser.context?.close();
-      if (keep) rmSync(profile, { recursive: true, force: true });
-      else rmSync(root, { recursive: true, force: true });
-    });
+    const { keep, outDir, context, page, consoleErrors, pageErrors, requests } = await openBrowser(
+      t,
+      'relaycheck-bench-html-',
+    );
 
     const report = buildBenchReport(benchSection(), BENCH_META);
     const workloads = report.bench?.workloads ?? [];
     const paths = writeReport(outDir, report);
     const pageUrl = pathToFileURL(paths.indexHtml).href;
-
-    const context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-      timeout: LAUNCH_MS,
-      viewport: { width: 1280, height: 2200 },
-    });
-    browser.context = context;
-    context.setDefaultTimeout(STEP_MS);
-    const page = context.pages()[0] ?? (await context.newPage());
-    const consoleErrors: string[] = [];
-    const pageErrors: string[] = [];
-    const requests: string[] = [];
-    context.on('console', (m) => {
-      if (m.type() === 'error') consoleErrors.push(m.text());
-    });
-    context.on('weberror', (e) => pageErrors.push(e.error().message));
-    context.on('request', (r) => requests.push(r.url()));
 
     await page.goto(pageUrl, { waitUntil: 'load', timeout: STEP_MS });
 
