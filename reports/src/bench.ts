@@ -94,6 +94,8 @@ export interface BenchWorkload {
   readonly zeroLoss: BenchZeroLoss | null;
   /** The relay's peak RSS growth during this workload, in MiB, when measured. */
   readonly rssGrowthMiB: number | null;
+  /** Optional: the relay's CPU time per request in this workload, in ms; null: not measured. */
+  readonly relayCpuMsPerRequest?: number | null;
   readonly targets: readonly BenchTarget[];
   readonly errorSamples: readonly string[];
 }
@@ -218,6 +220,7 @@ const workloadSchema = z.strictObject({
     .strictObject({ answered: count, missing: count, duplicated: count, deadLettered: count })
     .nullable(),
   rssGrowthMiB: z.number().nullable(),
+  relayCpuMsPerRequest: z.number().min(0).nullable().optional(),
   targets: z.array(targetSchema).max(L.targets),
   errorSamples: z.array(text(L.errorText)).max(L.errorSamples),
 });

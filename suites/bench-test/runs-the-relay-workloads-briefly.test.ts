@@ -49,6 +49,9 @@ void t.test('every workload runs one step against a confined relay', async (t) =
     t.equal(w.zeroLoss?.missing, 0, `${w.workload}: none missing at the far end`);
     t.equal(w.zeroLoss?.duplicated, 0, `${w.workload}: none done twice`);
     t.ok(w.unitBytes > 0, `${w.workload}: the unit size is known`);
+    if (cg.version !== undefined) {
+      t.ok((w.cpuMsPerRequest ?? 0) > 0, `${w.workload}: the relay's CPU per request is read`);
+    }
     const direct = w.baselines.find((b) => b.name === 'direct');
     t.equal(direct?.steps.length, 1, `${w.workload}: the direct baseline ran its step`);
     t.ok((direct?.steps[0]?.answered ?? 0) > 0, `${w.workload}: straight to the back office`);

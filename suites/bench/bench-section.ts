@@ -99,6 +99,7 @@ export function toBenchSection(r: RelayLoadResult, command: string): BenchSectio
       })),
       zeroLoss: w.zeroLoss === undefined ? null : { ...w.zeroLoss },
       rssGrowthMiB: num(w.rssGrowthMiB),
+      relayCpuMsPerRequest: num(w.cpuMsPerRequest),
       targets: w.targets.map(target),
       errorSamples: [...w.errorSamples],
     })),

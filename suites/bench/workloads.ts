@@ -99,6 +99,8 @@ export interface WorkloadResult {
   readonly zeroLoss: ZeroLoss | undefined;
   /** The relay's peak RSS growth over its RSS before the workload (median of runs), MiB. */
   readonly rssGrowthMiB: number | undefined;
+  /** The relay's CPU time per answered request (median of runs), ms. */
+  readonly cpuMsPerRequest: number | undefined;
   readonly targets: readonly TargetLine[];
   readonly errorSamples: readonly string[];
 }
@@ -416,6 +418,10 @@ function hycoDriver(world: World, w: Workload): Driver {
 interface RelayRun extends Run {
   readonly zeroLoss: ZeroLoss | undefined;
   readonly rssGrowthMiB: number | undefined;
+  /** The relay's peak RSS during this run (VmHWM after the reset before it), MiB. */
+  readonly peakRssMiB: number | undefined;
+  /** The relay's CPU time (its cgroup's) per answered request in this run, ms. */
+  readonly cpuMsPerRequest: number | undefined;
   readonly errorSamples: readonly string[];
 }
 
@@ -431,13 +437,21 @@ async function relayRun(
   const base = pid === undefined ? NaN : statusKiB(pid, 'VmRSS');
   const canReset = pid !== undefined && resetPeak(pid);
   const driver = relayDriver(world, w, randomBytes(3).toString('hex'));
+  const cpuBefore = relay.readings().cpuNs;
   const run = await drive(label, w, driver, options);
+  const cpuAfter = relay.readings().cpuNs;
+  const answered = run.steps.reduce((a, x) => a + x.answered, 0);
   const hwm = canReset && relay.alive() ? statusKiB(pid, 'VmHWM') : NaN;
   const zeroLoss = relay.alive() ? await driver.check() : undefined;
   return {
     ...run,
     zeroLoss,
     rssGrowthMiB: Number.isFinite(hwm - base) ? (hwm - base) / 1024 : undefined,
+    peakRssMiB: Number.isFinite(hwm) ? hwm / 1024 : undefined,
+    cpuMsPerRequest:
+      cpuBefore === undefined || cpuAfter === undefined || answered === 0
+        ? undefined
+        : (cpuAfter - cpuBefore) / 1e6 / answered,
     errorSamples: run.steps.flatMap((s) => s.errorSamples).slice(0, 3),
   };
 }
@@ -567,6 +581,10 @@ export async function runRelayLoad(options: RelayLoadOptions): Promise<RelayLoad
           );
       const growths = list.flatMap((x) => (x.rssGrowthMiB === undefined ? [] : [x.rssGrowthMiB]));
       const rssGrowthMiB = growths.length === 0 ? undefined : median(growths);
+      const cpus = list.flatMap((x) =>
+        x.cpuMsPerRequest === undefined ? [] : [x.cpuMsPerRequest],
+      );
+      const cpuMsPerRequest = cpus.length === 0 ? undefined : median(cpus);
       const sustainedMBPerSecond = (sustained * unitBytes) / 1e6;
       const sustainedValues = list.map((x) => x.sustained);
       results.push({
@@ -582,6 +600,7 @@ export async function runRelayLoad(options: RelayLoadOptions): Promise<RelayLoad
         baselines,
         zeroLoss,
         rssGrowthMiB,
+        cpuMsPerRequest,
         targets: workloadTargets(w, {
           steps,
           sustainedPerSecond: sustained,
@@ -606,7 +625,12 @@ export async function runRelayLoad(options: RelayLoadOptions): Promise<RelayLoad
           ]
         : []),
     );
-    const vmHwmMiB = Number.isFinite(vmHwm) ? vmHwm / 1024 : undefined;
+    // VmHWM is reset before each workload: the run's peak is the highest of the workloads'.
+    const peaks = [...runs.values()]
+      .flat()
+      .flatMap((x) => (x.peakRssMiB === undefined ? [] : [x.peakRssMiB]));
+    if (Number.isFinite(vmHwm)) peaks.push(vmHwm / 1024);
+    const vmHwmMiB = peaks.length === 0 ? undefined : Math.max(...peaks);
     return {
       profile,
       machine,
@@ -681,7 +705,8 @@ export function renderRelayLoad(r: RelayLoadResult): string {
         (w.runs > 1
           ? ` (median of ${String(w.runs)} runs; ${fr(w.sustainedRange[0])}–${fr(w.sustainedRange[1])}/s)`
           : '') +
-        `; relay RSS growth ${w.rssGrowthMiB === undefined ? '—' : `${f1(w.rssGrowthMiB)} MiB`}`,
+        `; relay RSS growth ${w.rssGrowthMiB === undefined ? '—' : `${f1(w.rssGrowthMiB)} MiB`}` +
+        `; relay CPU ${w.cpuMsPerRequest === undefined ? '—' : `${w.cpuMsPerRequest.toFixed(2)} ms`} per request`,
     );
     lines.push('');
   }

@@ -273,6 +273,16 @@ function workloadPart(w: BenchWorkload, index: number): string {
       'relay RSS growth',
       w.rssGrowthMiB === null ? 'not measured' : `${numberText(w.rssGrowthMiB)} MiB`,
     ],
+    ...(w.relayCpuMsPerRequest === undefined
+      ? []
+      : [
+          [
+            'relay CPU per request',
+            w.relayCpuMsPerRequest === null
+              ? 'not measured'
+              : `${numberText(w.relayCpuMsPerRequest)} ms`,
+          ] as [string, string],
+        ]),
   ]);
   html += `<div class="bench-charts">${throughputFigure(w, index)}${latencyFigure(w, index)}</div>`;
   html += '<h4>Steps through the relay</h4>';

@@ -124,6 +124,8 @@ void t.test('each workload has one throughput and one latency chart', (t) => {
 
 void t.test('each workload shows its steps, ratios, zero-loss line and targets', (t) => {
   const posts = workload(html, 0);
+  t.match(posts, '<dt>relay CPU per request</dt><dd>2.4 ms</dd>', 'the relay’s CPU per request');
+  t.notMatch(workload(html, 1), 'relay CPU per request', 'left out where the section has none');
   t.equal(count(posts, /<table class="bench steps">/g), 2, 'the relay’s steps and direct’s');
   t.match(
     posts,

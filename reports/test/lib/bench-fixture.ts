@@ -94,6 +94,7 @@ export function benchSection(): BenchSection {
         ],
         zeroLoss: { answered: 9_412, missing: 0, duplicated: 0, deadLettered: 0 },
         rssGrowthMiB: 6.5,
+        relayCpuMsPerRequest: 2.4,
         targets: [
           {
             what: 'XML posts sustained',
