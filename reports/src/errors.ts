@@ -18,7 +18,7 @@ export const REPORT_ERRORS = defineErrors('report', {
   },
   REPORT_E_INPUT: {
     summary:
-      'The report builder was given unusable run data: a duplicated case id, an end before the start, a negative or non-finite duration, or a bad timestamp.',
+      'The report builder was given unusable run data (a duplicated case id, an end before the start, a negative or non-finite duration, a bad timestamp) or benchmark data that breaks the schema of the bench section (details.path names the field).',
   },
   REPORT_E_WRITE: {
     summary:
