@@ -520,7 +520,16 @@ export async function runRelayLoad(options: RelayLoadOptions): Promise<RelayLoad
         // The small retrievals only: hyco-https 1.4.5 answers 200 KB bills through rendezvous,
         // and about half of those came back 504 from the endpoint in a check run (not a baseline).
         if (w.kind !== 'retrieve' || w.route !== 'council-tax') continue;
-        const listener = await startHyco(world, w.route, limits, bench.relayEnv);
+        let listener: RelayProcess;
+        try {
+          listener = await startHyco(world, w.route, limits, bench.relayEnv);
+        } catch (e) {
+          // The relay's figures are already measured: a baseline that cannot start loses none.
+          notes.push(
+            `the hyco-https baseline of ${w.name} did not run: ${e instanceof Error ? e.message : String(e)}`,
+          );
+          continue;
+        }
         try {
           const list: Run[] = [];
           for (let r = 0; r < repeats && listener.alive(); r++) {
