@@ -6,15 +6,7 @@
 import t from 'tap';
 import { buildBenchReport, renderSummary } from '../src';
 import { BENCH_META, LIMITS_TEXT, benchSection } from './lib/bench-fixture';
-
-/** The cells of a Markdown table row, splitting on pipes that are not escaped. */
-function cells(line: string): string[] {
-  return line
-    .replace(/^\|/, '')
-    .replace(/\|$/, '')
-    .split(/(?<!\\)\|/)
-    .map((c) => c.trim());
-}
+import { cells } from './lib/markdown';
 
 /** The table under the `## heading` of `md`, as rows of cells (the header row first). */
 function tableUnder(md: string, heading: string): string[][] {

@@ -5,15 +5,7 @@
 import t from 'tap';
 import { buildReport, renderSummary } from '../src';
 import { fail, input, mixedRun, pass, skip } from './lib/fixture';
-
-/** The cells of a Markdown table row, splitting on pipes that are not escaped. */
-function cells(line: string): string[] {
-  return line
-    .replace(/^\|/, '')
-    .replace(/\|$/, '')
-    .split(/(?<!\\)\|/)
-    .map((c) => c.trim());
-}
+import { cells } from './lib/markdown';
 
 /** Every table of `md`, as arrays of rows of cells. */
 function tables(md: string): string[][][] {
