@@ -48,6 +48,12 @@ export const AREA_TITLES: Readonly<Record<Area, string>> = Object.freeze({
   port: 'Outbound ports',
   route: 'The eight uses (routes)',
   dlv: 'Delivery',
+  xml: 'Hostile XML',
+  pdf: 'Hostile PDFs',
+  fn: 'Hostile file names',
+  tls: 'TLS policy',
+  av: 'Antivirus (ClamAV)',
+  sec: 'Tokens, replay, secrets and exposure',
 });
 
 /** A text from test output keeps at most this many characters (after redaction). */

@@ -11,6 +11,12 @@ import { HC_CASES } from './hc';
 import { PORT_CASES } from './port';
 import { ROUTE_CASES } from './route';
 import { DLV_CASES } from './dlv';
+import { XML_CASES } from './xml';
+import { PDF_CASES } from './pdf';
+import { FN_CASES } from './fn';
+import { TLS_CASES } from './tls';
+import { AV_CASES } from './av';
+import { SEC_CASES } from './sec';
 
 export type { Area, Case, Level, Profile } from './types';
 export { AREAS } from './types';
@@ -26,6 +32,12 @@ export const CATALOGUE: readonly Case[] = Object.freeze(
     ...PORT_CASES,
     ...ROUTE_CASES,
     ...DLV_CASES,
+    ...XML_CASES,
+    ...PDF_CASES,
+    ...FN_CASES,
+    ...TLS_CASES,
+    ...AV_CASES,
+    ...SEC_CASES,
   ].sort((a, b) => a.id.localeCompare(b.id)),
 );
 

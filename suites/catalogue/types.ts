@@ -1,7 +1,23 @@
 // The shape of a conformance case (CASES.md). In: nothing. Out: the Case type and the
 // helpers that validate a catalogue table at load time.
 
-export const AREAS = ['hs', 'env', 'sas', 'ip', 'sb', 'hc', 'port', 'route', 'dlv'] as const;
+export const AREAS = [
+  'hs',
+  'env',
+  'sas',
+  'ip',
+  'sb',
+  'hc',
+  'port',
+  'route',
+  'dlv',
+  'xml',
+  'pdf',
+  'fn',
+  'tls',
+  'av',
+  'sec',
+] as const;
 export type Area = (typeof AREAS)[number];
 
 export const LEVELS = ['must', 'should'] as const;
