@@ -2,7 +2,8 @@
 // outcome (with its recorded failures, assertions, event log slice and metrics), the run's
 // options and timestamps, environment facts. Out: a frozen, validated Report (verdict, counts
 // per outcome and area); test-output text is redacted and bounded, evidence clipped to the
-// schema's bounds (./evidence.ts). Or, for a benchmark run, the bench section (./bench.ts)
+// schema's bounds (./evidence.ts); with the run's optional antivirus facts, the security section
+// (one row per attack among the cases, ./security.ts). Or, for a benchmark run, the bench section (./bench.ts)
 // and environment facts: a Report with no cases, a verdict that says so, and the figures.
 // Unusable input is a ReportError REPORT_E_INPUT.
 import type { Area, Case } from '../../suites/catalogue';
@@ -11,6 +12,7 @@ import { BENCH_LIMITS, benchHeadline, benchSectionSchema, type BenchSection } fr
 import { ReportError } from './errors';
 import { evidenceOf } from './evidence';
 import { redact } from './redact';
+import { buildSecuritySection, type AntivirusFacts } from './security';
 import {
   REPORT_PROFILES,
   REPORT_RELAYS,
@@ -102,6 +104,12 @@ export interface BuildReportInput {
   readonly command?: string | undefined;
   readonly environment: ReportEnvironment;
   readonly outcomes: readonly ReportCaseInput[];
+  /**
+   * What the run knows of its antivirus scanner (clamd there and its version, the relay's
+   * scanner mode), for the security section; without it clamd is 'unknown' and the mode the
+   * relay's default, fail-closed.
+   */
+  readonly antivirus?: AntivirusFacts | undefined;
 }
 
 function bounded(text: string): string {
@@ -263,6 +271,8 @@ export function buildReport(input: BuildReportInput): Report {
   const cases = input.outcomes.map(toCase);
   const strict = input.strict === true;
   const profile = REPORT_PROFILES.find((p) => p === input.profile) ?? 'default';
+  const areas = areasOf(cases);
+  const security = buildSecuritySection({ cases, areas, antivirus: input.antivirus });
   const document = {
     schema: REPORT_SCHEMA,
     version: REPORT_VERSION,
@@ -298,8 +308,9 @@ export function buildReport(input: BuildReportInput): Report {
     environment: input.environment,
     verdict: verdictOf(cases, strict),
     counts: countOutcomes(cases),
-    areas: areasOf(cases),
+    areas,
     cases,
+    ...(security !== undefined ? { security } : {}),
   };
   return validated(document, 'run data');
 }

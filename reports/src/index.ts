@@ -1,6 +1,7 @@
-// The report writers' public face. In: a finished run (see buildReport), or a benchmark run's
-// bench section (see buildBenchReport). Out: the versioned report document, its renderings
-// (JUnit XML, Markdown, HTML) and the files of a run folder.
+// The report writers' public face. In: a finished run (see buildReport; with its antivirus facts
+// for the security section), or a benchmark run's bench section (see buildBenchReport). Out: the
+// versioned report document, its renderings (JUnit XML, Markdown, HTML) and the files of a run
+// folder.
 export { REPORT_ERRORS, ReportError, type ReportErrorCode } from './errors';
 export { redact, REDACTED } from './redact';
 export {
@@ -60,6 +61,25 @@ export {
   type BenchWorkload,
   type BenchZeroLoss,
 } from './bench';
+export {
+  DEFAULT_SCANNER_MODE,
+  SCANNER_MODES,
+  SECURITY_AREAS,
+  SECURITY_CASE_IDS,
+  SECURITY_LIMITS,
+  SECURITY_VERDICTS,
+  buildSecuritySection,
+  isSecurityCase,
+  securitySectionSchema,
+  securityTally,
+  type AntivirusFacts,
+  type ScannerMode,
+  type SecurityAntivirus,
+  type SecurityGroup,
+  type SecurityInput,
+  type SecurityRow,
+  type SecuritySection,
+} from './security';
 export { collectEnvironment, relaycheckVersion } from './environment';
 export { renderJunit } from './junit';
 export { renderSummary } from './summary';

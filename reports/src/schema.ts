@@ -2,9 +2,10 @@
 // In: a parsed JSON value or report text. Out: a frozen, validated Report, or a ReportError:
 // REPORT_E_FORMAT (not a report), REPORT_E_VERSION (another version, named), REPORT_E_SCHEMA
 // (a field, by path). A benchmark run's report carries a `bench` section (./bench.ts) and no
-// cases.
+// cases; a run with attacks among its cases a `security` section (./security.ts).
 import { z } from 'zod';
 import { BENCH_HEADLINE_START, benchSectionSchema, type BenchSection } from './bench';
+import { securityProblems, securitySectionSchema, type SecuritySection } from './security';
 import { ReportError } from './errors';
 
 export const REPORT_SCHEMA = 'relaycheck-report';
@@ -198,6 +199,8 @@ export interface Report {
   readonly cases: readonly ReportCase[];
   /** A benchmark run's figures (then `cases` is empty); absent from a conformance run. */
   readonly bench?: BenchSection;
+  /** One row per attack among the cases; absent when no case is one. */
+  readonly security?: SecuritySection;
 }
 
 const count = z.number().int().nonnegative();
@@ -325,6 +328,7 @@ const documentSchema = z.strictObject({
   areas: z.array(z.strictObject({ area: areaId, title: nonEmpty, counts: countsSchema })),
   cases: z.array(caseSchema),
   bench: benchSectionSchema.optional(),
+  security: securitySectionSchema.optional(),
 });
 
 const reportSchema = documentSchema.superRefine((r, ctx) => {
@@ -409,6 +413,7 @@ function inconsistencies(r: z.infer<typeof documentSchema>): Problem[] {
   if (of('fail', 'should').length > 0) {
     out.push({ path: ['cases'], message: 'a should-level case is non-strict, never fail' });
   }
+  if (r.security !== undefined) out.push(...securityProblems(r.security, r.cases, r.areas));
   if (r.bench !== undefined) {
     if (r.cases.length > 0) {
       out.push({ path: ['cases'], message: 'a benchmark report has no conformance cases' });

@@ -1,7 +1,8 @@
 // Renders a report as Markdown for a ticket, a pull request or a CI job summary. In: a Report.
 // Out: summary.md: the verdict headline, areas by outcome, the failed, non-strict and skipped
-// cases with reasons (and a line per failed assertion: expected, observed), the run and the
-// environment. A benchmark report (with `bench`, no cases) gets its own summary instead: the
+// cases with reasons (and a line per failed assertion: expected, observed), the security section
+// (the attacks by group, the antivirus facts, a row per attack with its verdict and evidence),
+// the run and the environment. A benchmark report (with `bench`, no cases) gets its own summary instead: the
 // profile and its limits, per workload the sustained rate, baseline ratios, zero loss and
 // targets met or missed, the relay's resources. Test-output text is escaped so pipes and
 // newlines cannot break a table. Pure.
@@ -17,6 +18,7 @@ import {
   zeroLossText,
   type BenchSection,
 } from './bench';
+import { SECURITY_VERDICTS, antivirusFacts, securityTally, type SecuritySection } from './security';
 import {
   REPORT_OUTCOMES,
   type OutcomeCounts,
@@ -119,6 +121,44 @@ function failedAssertionLines(c: ReportCase): string[] {
     );
   }
   return lines;
+}
+
+/** A security row's evidence in one cell: why, expected, observed, the telling lines. */
+function attackEvidence(r: SecuritySection['rows'][number]): string {
+  const parts = [
+    ...(r.reason !== null ? [`why: ${clip(r.reason, MAX_VALUE)}`] : []),
+    ...(r.expected !== null ? [`expected: ${clip(r.expected, MAX_VALUE)}`] : []),
+    ...(r.observed !== null ? [`observed: ${clip(r.observed, MAX_VALUE)}`] : []),
+    ...r.evidence.map((line) => clip(line, MAX_VALUE)),
+  ];
+  return parts.length === 0 ? '—' : mdText(parts.join('\n'));
+}
+
+/** The security section: the tally, the groups, the antivirus facts, a row per attack. */
+function securityPart(section: SecuritySection): string {
+  let md = '## Security\n\n';
+  md += `${mdText(securityTally(section.counts))}. Each attack is a case: **refused** means the relay refused it as required (the case passed).\n\n`;
+  md += row(['group', 'attacks']) + row(['---', '---']);
+  for (const g of section.groups) md += row([mdText(g.title), mdText(securityTally(g.counts))]);
+  md += '\n';
+  if (section.antivirus !== undefined) {
+    md += 'Antivirus:\n\n';
+    md += factTable(antivirusFacts(section.antivirus));
+    md += '\n';
+  }
+  md += row(['group', 'case', 'attack', 'verdict', 'evidence']);
+  md += row(['---', '---', '---', '---', '---']);
+  for (const r of section.rows) {
+    const verdict = SECURITY_VERDICTS[r.outcome];
+    md += row([
+      mdText(r.group),
+      r.id,
+      mdText(r.attack),
+      r.outcome === 'fail' || r.outcome === 'non-strict' ? `**${verdict}**` : verdict,
+      attackEvidence(r),
+    ]);
+  }
+  return `${md}\n`;
 }
 
 /** A two-column table of facts. */
@@ -254,6 +294,7 @@ export function renderSummary(report: Report): string {
   );
   md += caseSection('Skipped', 'Cases that did not run, and why.', of('skip'));
   md += caseSection('Information', 'Cases that report a finding without a verdict.', of('info'));
+  if (report.security !== undefined) md += securityPart(report.security);
 
   const selection = [
     ...(run.selection.areas !== undefined ? [`areas ${run.selection.areas.join(', ')}`] : []),

@@ -1,7 +1,8 @@
 // Renders a report as one self-contained index.html. In: a Report (as read from report.json).
 // Out: HTML with inline CSS, inline SVG charts and one small script, under a CSP that lets it
-// load nothing: verdict, area x outcome matrix, charts, case table, a drill-down per case
-// (expected vs observed, measurements, charts, event log), the run. A benchmark report (with
+// load nothing: verdict, area x outcome matrix, charts, the security section (a row per attack,
+// ./security.ts) when the run tried any, case table, a drill-down per case (expected vs
+// observed, measurements, charts, event log), the run. A benchmark report (with
 // `bench`, no cases) shows its own banner and figures (./bench.ts) instead of the case parts.
 // Every text is escaped.
 import {
@@ -18,6 +19,7 @@ import {
 import { REDACTED } from '../redact';
 import { CONTENT_SECURITY_POLICY, SCRIPT, STYLE } from './assets';
 import { BENCH_STYLE, benchBanner, benchSection } from './bench';
+import { SECURITY_STYLE, securitySection } from './security';
 import {
   dialsByPortChart,
   dialsOf,
@@ -543,6 +545,7 @@ function parts(report: Report): { title: string; heading: string; nav: string; m
       link('verdict', 'Verdict'),
       link('matrix', 'Outcomes by area'),
       link('charts', 'Charts'),
+      ...(report.security !== undefined ? [link('security', 'Security')] : []),
       link('cases', 'Cases'),
       link('details', 'Case details'),
       link('environment', 'Run and environment'),
@@ -551,6 +554,7 @@ function parts(report: Report): { title: string; heading: string; nav: string; m
       banner(report, byId),
       matrix(report),
       charts(report),
+      ...(report.security !== undefined ? [securitySection(report.security)] : []),
       caseTable(report),
       drillDowns(report),
     ],
@@ -571,7 +575,7 @@ export function renderHtml(report: Report): string {
     '<meta name="referrer" content="no-referrer">',
     '<link rel="icon" href="data:,">',
     `<title>${h(page.title)}</title>`,
-    `<style>${STYLE}${bench === undefined ? '' : BENCH_STYLE}</style>`,
+    `<style>${STYLE}${bench === undefined ? '' : BENCH_STYLE}${report.security === undefined ? '' : SECURITY_STYLE}</style>`,
     '</head>',
     '<body>',
     '<header class="page">',
