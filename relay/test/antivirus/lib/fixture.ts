@@ -6,16 +6,11 @@ import { Readable } from 'node:stream';
 import { AV_CHANNELS, type AvEvent } from '../../../src/work/antivirus';
 import { clamdSkipReason, startClamd, type ClamdHandle, type ClamdOptions } from './clamd';
 
-/** Starts a private clamd stopped when `t` ends; undefined (after t.skip / plan 0) when missing. */
-export async function clamdFor(
-  t: tap.Test,
-  opts: ClamdOptions = {},
-): Promise<ClamdHandle | undefined> {
-  const skip = clamdSkipReason();
-  if (skip !== undefined) {
-    t.skip(skip);
-    return undefined;
-  }
+/** A test's `skip` option: false where clamd is installed, else the reason. */
+export const CLAMD_SKIP: string | false = clamdSkipReason() ?? false;
+
+/** Starts a private clamd, stopped when `t` ends (run only where CLAMD_SKIP is false). */
+export async function clamdFor(t: tap.Test, opts: ClamdOptions = {}): Promise<ClamdHandle> {
   const clamd = await startClamd(opts);
   t.teardown(() => clamd.stop());
   return clamd;
