@@ -12,6 +12,7 @@ import { RELAY_CONTENT_ERRORS } from '../../relay/src/work/content';
 import { RELAY_STORE_ERRORS } from '../../relay/src/work/idempotency';
 import { RELAY_BACKOFFICE_ERRORS } from '../../relay/src/work/backoffice/errors';
 import { RELAY_FILEDROP_ERRORS } from '../../relay/src/work/filedrop/errors';
+import { RELAY_AV_ERRORS } from '../../relay/src/work/antivirus/errors';
 import { SIM_SB_ERRORS } from '../../simulator/src/cloud/servicebus/engine/errors';
 import { SIM_CONTROL_ERRORS } from '../../simulator/src/control/json-http';
 import { SIM_AMQP_ERRORS } from '../../simulator/src/cloud/servicebus/amqp/errors';
@@ -42,6 +43,7 @@ export const ERROR_FAMILIES: readonly ErrorFamily<string>[] = [
   RELAY_STORE_ERRORS,
   RELAY_BACKOFFICE_ERRORS,
   RELAY_FILEDROP_ERRORS,
+  RELAY_AV_ERRORS,
   RELAY_EGRESS_ERRORS,
   RELAY_SESSION_ERRORS,
   RELAY_WORK_ERRORS,
