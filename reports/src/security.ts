@@ -240,8 +240,9 @@ const TELLING_FIELDS = [
   'deadLetterReason',
   'deadLetterErrorDescription',
   'condition',
-  'signature',
+  // an AV signature name: never in a field named `signature`, which is redacted as a SAS one
   'virus',
+  'threat',
   'alert',
   'tlsError',
   'error',
@@ -307,14 +308,15 @@ function evidenceLines(c: ReportCase): string[] {
     const line = eventLine(e);
     if (line !== undefined) events.add(line);
   }
-  const asserted = new Lines();
+  const failed = new Lines();
+  const held = new Lines();
   const assertions = c.evidence.assertions ?? [];
   for (const a of assertions) {
-    if (!a.ok) asserted.add(`FAILED: ${a.name}`);
-    else if (TELLING_NAME.test(a.name)) asserted.add(`ok: ${a.name}`);
+    if (!a.ok) failed.add(`FAILED: ${a.name}`);
+    else if (TELLING_NAME.test(a.name)) held.add(`ok: ${a.name}`);
   }
   if (assertions.length === 0) {
-    for (const f of c.evidence.failures) asserted.add(`FAILED: ${f}`);
+    for (const f of c.evidence.failures) failed.add(`FAILED: ${f}`);
   }
   const measured = new Lines();
   for (const m of c.evidence.metrics ?? []) {
@@ -325,8 +327,8 @@ function evidenceLines(c: ReportCase): string[] {
   // a failed attack shows its failed assertions first; a refused one what the relay said
   const ordered =
     c.outcome === 'pass'
-      ? [...events.list(), ...asserted.list(), ...measured.list()]
-      : [...asserted.list(), ...events.list(), ...measured.list()];
+      ? [...events.list(), ...held.list(), ...measured.list()]
+      : [...failed.list(), ...events.list(), ...held.list(), ...measured.list()];
   const max = SECURITY_LIMITS.evidenceLines;
   if (ordered.length <= max) return ordered;
   return [
