@@ -53,7 +53,8 @@ export type ScanOutcome =
       readonly bytes: number;
     };
 
-export type ScanBody = AsyncIterable<Uint8Array> | Readable;
+/** A stream or async iterable of bytes (read with backpressure), or bytes already in memory. */
+export type ScanBody = AsyncIterable<Uint8Array> | Readable | Uint8Array;
 
 export interface Scanner {
   readonly config: AntivirusConfig;
@@ -92,6 +93,19 @@ interface Source {
 }
 
 function sourceOf(body: unknown): Source | undefined {
+  if (body instanceof Uint8Array) {
+    let given = false;
+    return {
+      next: () => {
+        const r: IteratorResult<unknown> = given
+          ? { done: true, value: undefined }
+          : { done: false, value: body };
+        given = true;
+        return Promise.resolve({ ok: true, value: r });
+      },
+      stop: () => undefined,
+    };
+  }
   if (body instanceof Readable) {
     const it = body[Symbol.asyncIterator]();
     return {

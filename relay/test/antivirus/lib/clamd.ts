@@ -247,6 +247,8 @@ export interface FakeClamd {
   open(): number;
   /** Connections accepted so far. */
   accepted(): number;
+  /** Resolves when the fake has received at least `n` bytes, all connections together. */
+  received(n: number): Promise<void>;
   /** Resolves when no connection is open (at once when none is). */
   idle(): Promise<void>;
   /** Closes every connection and the server, removes the folder. Idempotent. */
@@ -263,7 +265,9 @@ export async function startFakeClamd(behaviour: FakeBehaviour): Promise<FakeClam
   const socket = join(dir, 'clamd.sock');
   const sockets = new Set<Socket>();
   let accepted = 0;
+  let bytes = 0;
   let idleWaiters: (() => void)[] = [];
+  const byteWaiters = new Set<{ readonly n: number; readonly resolve: () => void }>();
   const server = createServer((s) => {
     accepted += 1;
     sockets.add(s);
@@ -278,6 +282,13 @@ export async function startFakeClamd(behaviour: FakeBehaviour): Promise<FakeClam
     });
     let held = Buffer.alloc(0);
     s.on('data', (d: Buffer) => {
+      bytes += d.length;
+      for (const w of [...byteWaiters]) {
+        if (bytes >= w.n) {
+          byteWaiters.delete(w);
+          w.resolve();
+        }
+      }
       if (behaviour === 'close') {
         s.destroy();
         return;
@@ -302,6 +313,12 @@ export async function startFakeClamd(behaviour: FakeBehaviour): Promise<FakeClam
     socket,
     open: () => sockets.size,
     accepted: () => accepted,
+    received: (n) =>
+      bytes >= n
+        ? Promise.resolve()
+        : new Promise<void>((resolve) => {
+            byteWaiters.add({ n, resolve });
+          }),
     idle: () =>
       sockets.size === 0
         ? Promise.resolve()
