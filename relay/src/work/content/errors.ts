@@ -19,6 +19,11 @@ export const RELAY_CONTENT_ERRORS = defineErrors('relay-content', {
     summary:
       'The content check options are invalid (a limit out of range, an unknown field) or a check was used after it ended; the message names the field.',
   },
+  RELAY_E_CONTENT_NAME: {
+    summary:
+      'The file name declared in the metadata was refused (it is never used as a path: the relay names files itself): traversal, an absolute, drive or UNC path, a reserved device name or character, a trailing dot or space, an alternate data stream, control or bidi characters, too long or empty, bad encoding, or an extension the policy does not allow (details.rule names which).',
+    http: 422,
+  },
 });
 
 export type RelayContentErrorCode = (typeof RELAY_CONTENT_ERRORS.codes)[number];
