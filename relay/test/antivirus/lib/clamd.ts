@@ -247,6 +247,8 @@ export interface FakeClamd {
   open(): number;
   /** Connections accepted so far. */
   accepted(): number;
+  /** Bytes received so far, all connections together. */
+  bytes(): number;
   /** Resolves when the fake has received at least `n` bytes, all connections together. */
   received(n: number): Promise<void>;
   /** Resolves when no connection is open (at once when none is). */
@@ -313,6 +315,7 @@ export async function startFakeClamd(behaviour: FakeBehaviour): Promise<FakeClam
     socket,
     open: () => sockets.size,
     accepted: () => accepted,
+    bytes: () => bytes,
     received: (n) =>
       bytes >= n
         ? Promise.resolve()
