@@ -1,8 +1,9 @@
 // Runs conformance cases and collects their outcomes. In: a selection of catalogued cases
 // and an output folder. Out: one outcome per case (pass, non-strict, fail, skip) with its
 // duration, the run's report in <out>/ (report.json, junit.xml, summary.md) and tap's log in
-// <out>/tap.log. IO edge: spawns tap on the test files that declare the selected cases.
-import { spawn } from 'node:child_process';
+// <out>/tap.log. IO edge: spawns tap on the test files that declare the selected cases (and
+// `clamd --version`, for the report's antivirus facts).
+import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
   accessSync,
@@ -20,6 +21,7 @@ import {
   buildReport,
   collectEnvironment,
   writeReport,
+  type AntivirusFacts,
   type Report,
   type ReportEnvironment,
   type ReportPaths,
@@ -111,6 +113,38 @@ export interface RunOptions {
   };
   /** Called as cases start and end (and on a display refresh), for a live progress display. */
   readonly onProgress?: (progress: RunProgress) => void;
+  /**
+   * What the report's security section states about the antivirus scanner: the relay's scanner
+   * mode in the case worlds (default: the relay's, fail-closed) and, when given, whether clamd
+   * was there; without `clamdAvailable` the run asks `clamd --version` (clamdFacts).
+   */
+  readonly antivirus?: AntivirusFacts;
+}
+
+/** Where Debian installs clamd, for a PATH without the sbin folders. */
+const CLAMD_PATHS = ['clamd', '/usr/sbin/clamd', '/usr/local/sbin/clamd'];
+
+/** Whether clamd is installed here, and its version (`clamd --version`'s first line). */
+export function clamdFacts(candidates: readonly string[] = CLAMD_PATHS): AntivirusFacts {
+  for (const file of candidates) {
+    const r = spawnSync(file, ['--version'], {
+      encoding: 'utf8',
+      timeout: 5000,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    if (r.error !== undefined) {
+      if ((r.error as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      return { clamdAvailable: false, clamdNote: `${file} --version failed (${r.error.message})` };
+    }
+    const line = r.stdout.split('\n')[0]?.trim() ?? '';
+    if (r.status === 0 && line !== '') return { clamdAvailable: true, clamdVersion: line };
+    const how = `exit ${String(r.status ?? r.signal)}`;
+    return { clamdAvailable: false, clamdNote: `${file} --version failed (${how})` };
+  }
+  return {
+    clamdAvailable: false,
+    clamdNote: 'clamd is not installed (.ci/run installs clamav-daemon)',
+  };
 }
 
 const TAP_BIN = join(REPO_ROOT, 'node_modules', 'tap', 'dist', 'esm', 'run.mjs');
@@ -390,6 +424,10 @@ export async function runCases(options: RunOptions): Promise<RunSummary> {
       : {}),
     environment: options.environment ?? collectEnvironment(),
     outcomes,
+    antivirus: {
+      ...(options.antivirus?.clamdAvailable === undefined ? clamdFacts() : {}),
+      ...options.antivirus,
+    },
   });
   const paths = writeReport(options.outDir, report);
   return {
