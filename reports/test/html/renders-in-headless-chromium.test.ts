@@ -1,16 +1,31 @@
 // index.html in a real browser: Debian's chromium driven by playwright-core, headless, with a
 // fresh profile. In: the recorded run written as a report folder in a temporary directory.
 // Out: checks the page loads from file:// with no console or page error and no request but
-// its own file, the banner, matrix and charts show, a failed case's link opens its drill-down
-// (expected vs observed, event log, charts) and the filter hides rows; screenshot.png and
-// drilldown.png are written beside the report (kept when RELAYCHECK_KEEP_HTML_CHECK=1).
+// its own file, the banner, matrix and charts show, the security table shows a row per attack
+// (an evidence line holding a script tag shows as text and runs nothing; an attack's link opens
+// its case), a failed case's link opens its drill-down (expected vs observed, event log, charts)
+// and the filter hides rows; screenshot.png, security.png and drilldown.png are written beside
+// the report (kept when RELAYCHECK_KEEP_HTML_CHECK=1).
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import t from 'tap';
 import { CHROMIUM_SKIP, STEP_MS, openBrowser } from './chromium';
-import { buildReport, writeReport } from '../../src';
+import { buildReport, securityTally, writeReport, type ReportCaseInput } from '../../src';
 import { recordedRun } from './fixture';
+
+/** An evidence line of a security case that would run script if it were not escaped. */
+const HOSTILE_LINE =
+  'refused RELAY_E_WORK_ENVELOPE <script>window.relaycheckPwned = true</script><img src=x onerror="window.relaycheckPwned = true">';
+
+/** The recorded run, with the hostile line in ENV-004's events (its outcome unchanged). */
+function withHostileEvidence(outcomes: readonly ReportCaseInput[]): ReportCaseInput[] {
+  return outcomes.map((o) =>
+    o.case.id === 'ENV-004'
+      ? { ...o, events: [{ atMs: 1, source: 'relay', channel: 'relay:work', text: HOSTILE_LINE }] }
+      : o,
+  );
+}
 
 void t.test(
   'the report page works in headless Chromium, offline and without errors',
@@ -21,7 +36,10 @@ void t.test(
       'relaycheck-html-',
     );
 
-    const report = buildReport(recordedRun());
+    const run = recordedRun({
+      antivirus: { clamdAvailable: true, clamdVersion: 'ClamAV 1.4.6' },
+    });
+    const report = buildReport({ ...run, outcomes: withHostileEvidence(run.outcomes) });
     const paths = writeReport(outDir, report);
     const pageUrl = pathToFileURL(paths.indexHtml).href;
 
@@ -45,6 +63,46 @@ void t.test(
     t.comment(
       `screenshot: ${screenshot}${keep ? '' : ' (removed at teardown; RELAYCHECK_KEEP_HTML_CHECK=1 keeps it)'}`,
     );
+
+    // the security table: a row per attack under its group, the antivirus facts
+    const security = report.security;
+    t.ok(security !== undefined && security.rows.length > 0, 'the recorded run has attacks');
+    const secTable = page.locator('#security-table');
+    t.ok(await secTable.isVisible(), 'the security table is visible');
+    t.match(
+      await page.locator('#security p.tally').innerText(),
+      security === undefined ? 'no section' : `${securityTally(security.counts)}.`,
+    );
+    t.equal(
+      await secTable.locator('tbody tr[id^="attack-"]').count(),
+      security?.rows.length,
+      'a row per attack',
+    );
+    t.equal(await secTable.locator('tbody tr.group').count(), security?.groups.length);
+    t.match(
+      await page.locator('#security-antivirus').innerText(),
+      /clamd\s+available \(ClamAV 1\.4\.6\)/,
+    );
+    const hostile = page.locator('#attack-ENV-004');
+    t.ok(
+      (await hostile.innerText()).includes(HOSTILE_LINE),
+      'an evidence line with a script tag shows as text',
+    );
+    t.equal(await hostile.locator('script, img').count(), 0, 'and adds no element');
+    t.equal(
+      await page.evaluate(
+        () => (window as unknown as { relaycheckPwned?: boolean }).relaycheckPwned,
+      ),
+      undefined,
+      'nothing of it ran',
+    );
+    const securityShot = join(outDir, 'security.png');
+    await page.locator('#security').screenshot({ path: securityShot, timeout: STEP_MS });
+    t.ok(existsSync(securityShot), 'security.png is written beside the report');
+    t.comment(`security screenshot: ${securityShot}`);
+    await hostile.locator('a[href="#case-ENV-004"]').click();
+    await page.locator('#case-ENV-004 dl.facts').waitFor({ state: 'visible' });
+    t.ok(page.url().endsWith('#case-ENV-004'), "an attack's link opens its case's details");
 
     // a failed must case: its banner link opens its drill-down
     const failed = 'PORT-003';
