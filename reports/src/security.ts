@@ -193,8 +193,8 @@ export function antivirusFacts(av: SecurityAntivirus): [string, string][] {
         : 'not stated by the run';
   const mode =
     av.scannerMode === 'fail-closed'
-      ? 'fail-closed: a file clamd cannot scan is refused (dead-lettered), never written unscanned'
-      : 'fail-open: a file is written unscanned when clamd cannot be reached';
+      ? 'fail-closed: nothing is written unscanned (retried while clamd is unavailable; a file it cannot scan is dead-lettered)'
+      : 'fail-open: a file clamd cannot scan is written unscanned, and its event says so';
   return [
     ['clamd', `${clamd}${av.clamdNote === null ? '' : `: ${av.clamdNote}`}`],
     [
@@ -246,11 +246,14 @@ const TELLING_FIELDS = [
   'alert',
   'tlsError',
   'error',
+  // what a check flagged but let through, and the declared file name as logged
+  'findings',
+  'declaredName',
 ] as const;
-/** Fields that hold an outcome; telling when the outcome is a refusal. */
-const VERDICT_FIELDS = ['outcome', 'verdict', 'state', 'status'] as const;
+/** Fields that hold an outcome; telling when the outcome is a refusal (or a file unscanned). */
+const VERDICT_FIELDS = ['outcome', 'verdict', 'state', 'status', 'scan'] as const;
 const REFUSAL =
-  /refus|reject|dead|den(?:y|ied)|drop|fail|infect|found|expired|invalid|block|alert|error|stale|forbidden|unauthori[sz]ed|^4\d\d$|^5\d\d$/i;
+  /refus|reject|dead|den(?:y|ied)|drop|fail|infect|unscanned|found|expired|invalid|block|alert|error|stale|forbidden|unauthori[sz]ed|^4\d\d$|^5\d\d$/i;
 /** Assertion names worth showing for a passing attack. */
 const TELLING_NAME =
   /refus|reject|dead-?letter|found|signature|virus|infect|alert|tls|certificate|cipher|canary|nothing (?:is )?written|no (?:file|partial)|_E_|stale|replay|expired|forbidden|401|403|422/i;

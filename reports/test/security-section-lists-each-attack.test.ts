@@ -178,6 +178,44 @@ void t.test('long and secret-bearing evidence is redacted before it is clipped',
   t.end();
 });
 
+void t.test('a scan that let a file through unscanned, and a flagged finding, are telling', (t) => {
+  const report = buildReport(
+    input([
+      {
+        ...pass('AV-009'),
+        events: [
+          {
+            atMs: 1,
+            source: 'relay',
+            channel: 'relay:av',
+            text: 'av verdict=unscanned code=RELAY_E_AV_UNAVAILABLE bytes=5 ms=3',
+            fields: { verdict: 'unscanned', code: 'RELAY_E_AV_UNAVAILABLE', bytes: 5, ms: 3 },
+          },
+          {
+            atMs: 2,
+            source: 'relay',
+            channel: 'relay:filedrop',
+            text: 'filedrop outcome=written scan=clean',
+            fields: { outcome: 'written', scan: 'clean', findings: 'javascript' },
+          },
+          {
+            atMs: 3,
+            source: 'relay',
+            channel: 'relay:av',
+            text: 'av verdict=clean bytes=5 ms=3',
+            fields: { verdict: 'clean', bytes: 5, ms: 3 },
+          },
+        ],
+      },
+    ]),
+  );
+  t.same(sectionOf(report).rows[0]?.evidence, [
+    'relay:av: verdict=unscanned code=RELAY_E_AV_UNAVAILABLE',
+    'relay:filedrop: findings=javascript',
+  ]);
+  t.end();
+});
+
 void t.test('the antivirus facts: as the run states them, else assumed and said so', (t) => {
   const token = secrets().token;
   const stated = sectionOf(
