@@ -91,7 +91,7 @@ void t.test(
     t.equal(await hostile.locator('script, img').count(), 0, 'and adds no element');
     t.equal(
       await page.evaluate(
-        () => (window as unknown as { relaycheckPwned?: boolean }).relaycheckPwned,
+        () => (globalThis as unknown as { relaycheckPwned?: boolean }).relaycheckPwned,
       ),
       undefined,
       'nothing of it ran',
