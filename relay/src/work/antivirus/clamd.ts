@@ -95,7 +95,10 @@ export class ClamdSession {
     });
   }
 
-  /** Connects to `target` within timeoutMs; a Stop when it cannot. */
+  /**
+   * Connects to `target` within timeoutMs; a Stop when it cannot. `localhost` is resolved here
+   * and only its loopback addresses are dialled (IPv4 first), each in turn until one answers.
+   */
   static async open(
     target: ClamdTarget,
     timeoutMs: number,
@@ -103,19 +106,34 @@ export class ClamdSession {
   ): Promise<ClamdSession | Stop> {
     if (signal?.aborted === true) return { kind: 'aborted' };
     const deadline = Date.now() + timeoutMs;
-    let socket: Socket;
     if ('socket' in target) {
-      socket = connect({ path: target.socket });
-    } else {
-      let host = target.host;
-      if (host === 'localhost') {
-        const found = await ClamdSession.loopbackOf(host, timeoutMs, signal);
-        if (typeof found !== 'string') return found;
-        host = found;
-      }
-      socket = connect({ host, port: target.port, noDelay: true });
+      return ClamdSession.dial(() => connect({ path: target.socket }), deadline, signal);
     }
-    const session = new ClamdSession(socket);
+    let hosts = [target.host];
+    if (target.host === 'localhost') {
+      const found = await ClamdSession.loopbackOf(target.host, timeoutMs, signal);
+      if (!Array.isArray(found)) return found;
+      hosts = found;
+    }
+    let last: Stop = { kind: 'unreachable', why: 'no address to dial' };
+    for (const host of hosts) {
+      const r = await ClamdSession.dial(
+        () => connect({ host, port: target.port, noDelay: true }),
+        deadline,
+        signal,
+      );
+      if (r instanceof ClamdSession || r.kind !== 'closed') return r;
+      last = r;
+    }
+    return last;
+  }
+
+  private static async dial(
+    make: () => Socket,
+    deadline: number,
+    signal?: AbortSignal,
+  ): Promise<ClamdSession | Stop> {
+    const session = new ClamdSession(make());
     const w = await session.until({
       ready: () => session.connected,
       timeoutMs: Math.max(1, deadline - Date.now()),
@@ -127,12 +145,12 @@ export class ClamdSession {
     return w.kind === 'value' ? { kind: 'closed', errno: undefined } : w;
   }
 
-  /** The first loopback address `host` resolves to (never dial a name that left loopback). */
+  /** The loopback addresses `host` resolves to, IPv4 first (never dial one that left loopback). */
   private static async loopbackOf(
     host: string,
     timeoutMs: number,
     signal?: AbortSignal,
-  ): Promise<string | Stop> {
+  ): Promise<string[] | Stop> {
     let timer: NodeJS.Timeout | undefined;
     let onAbort: (() => void) | undefined;
     const stop = new Promise<Stop>((resolve) => {
@@ -148,10 +166,13 @@ export class ClamdSession {
       const found = await Promise.race([settle(lookup(host, { all: true })), stop]);
       if ('kind' in found) return found;
       if (!found.ok) return { kind: 'unreachable', why: `${host} does not resolve` };
-      const address = found.value.find(
-        (a) => a.address.startsWith('127.') || a.address === '::1',
-      )?.address;
-      return address ?? { kind: 'unreachable', why: `${host} resolves to no loopback address` };
+      const addresses = found.value.map((a) => a.address);
+      const v4 = addresses.filter((a) => /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(a));
+      const v6 = addresses.filter((a) => a === '::1');
+      const loopback = [...new Set([...v4, ...v6])];
+      return loopback.length > 0
+        ? loopback
+        : { kind: 'unreachable', why: `${host} resolves to no loopback address` };
     } finally {
       clearTimeout(timer);
       if (onAbort !== undefined) signal?.removeEventListener('abort', onAbort);
