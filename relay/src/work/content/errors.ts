@@ -7,7 +7,7 @@ import { defineErrors, familyError, type ErrorDetails } from '../../protocol/err
 export const RELAY_CONTENT_ERRORS = defineErrors('relay-content', {
   RELAY_E_CONTENT_XML: {
     summary:
-      'An XML body was refused before it reached a back-office system: not well-formed, not UTF-8, a DOCTYPE, a processing instruction, the wrong root or a limit broken (details.rule names which).',
+      'An XML body was refused before it reached a back-office system: not well-formed, not UTF-8, a DOCTYPE, a processing instruction, XInclude or xml:base, the wrong root or a limit broken (details.rule names which).',
     http: 422,
   },
   RELAY_E_CONTENT_PDF: {

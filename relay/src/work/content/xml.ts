@@ -11,6 +11,12 @@
 // - doctype: `<!DOCTYPE` as markup anywhere (in a comment or CDATA section it is just text).
 // - pi: the `<?xml ...?>` declaration at the very start is allowed, every other processing
 //   instruction (`<?xml-stylesheet?>` included) is refused.
+// - xinclude: an element in an XInclude namespace (http://www.w3.org/2001/XInclude, and the
+//   2003 one some processors still honour; compared without regard to case, scheme or a trailing
+//   slash), whatever its prefix, so that a back-office parser with XInclude on cannot be made to
+//   pull in a local file or an internal URL. Decided: an xml:base attribute is refused under the
+//   same rule: it only redirects where XInclude, XLink and other references resolve, and no
+//   council document needs it.
 // - root: exactly one root element, no text or CDATA outside it (whitespace and comments are
 //   fine), and the route's expectedRoot (local name) / expectedNamespace when set.
 // - malformed: anything else that is not well-formed XML 1.0 with namespaces (a declared
@@ -112,6 +118,8 @@ export interface XmlCheck {
 }
 
 const DOCTYPE = '<!DOCTYPE';
+/** The XInclude namespaces (the 2001 Recommendation and the 2003 draft), loosely spelled. */
+const XINCLUDE_NS = /^\s*https?:\/\/www\.w3\.org\/(2001|2003)\/xinclude\/?\s*$/i;
 /** Longest name or value in the XML declaration (`standalone`, encoding names are shorter). */
 const DECL_MAX = 64;
 
@@ -119,6 +127,7 @@ type Rule =
   | 'encoding'
   | 'doctype'
   | 'pi'
+  | 'xinclude'
   | 'root'
   | 'malformed'
   | 'size'
@@ -219,6 +228,9 @@ export function createXmlCheck(input?: XmlCheckInput | XmlCheckOptions): XmlChec
   });
   parser.on('attribute', (attr: SaxesAttributeNSIncomplete) => {
     nameLength(attr.name.length);
+    if (attr.prefix === 'xml' && attr.local === 'base') {
+      throw refuse('xinclude', 'an xml:base attribute (it redirects where references resolve)');
+    }
     attributes++;
     if (attributes > o.maxAttributes) {
       over('attributes', 'an element has more attributes than', o.maxAttributes);
@@ -226,6 +238,9 @@ export function createXmlCheck(input?: XmlCheckInput | XmlCheckOptions): XmlChec
     valueLength(attr.value.length);
   });
   parser.on('opentag', (tag: SaxesTagNS) => {
+    if (XINCLUDE_NS.test(tag.uri)) {
+      throw refuse('xinclude', `the XInclude element <${clip(tag.name)}> is never accepted`);
+    }
     if (open === 1 && root === undefined) {
       if (o.expectedNamespace !== undefined && tag.uri !== o.expectedNamespace) {
         throw refuse('root', `the root element is in namespace ${clip(tag.uri)}`);
