@@ -80,6 +80,7 @@ export {
   type SecurityRow,
   type SecuritySection,
 } from './security';
+export { CLAMD_PATHS, clamdFacts } from './clamd';
 export { collectEnvironment, relaycheckVersion } from './environment';
 export { renderJunit } from './junit';
 export { renderSummary } from './summary';

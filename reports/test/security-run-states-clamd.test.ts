@@ -1,11 +1,11 @@
-// The antivirus facts a conformance run gives its report. In: clamdFacts of
-// suites/runner/run.ts pointed at missing, failing and answering programs, and at this
+// The antivirus facts a conformance run gives its report. In: clamdFacts (reports/src/clamd.ts,
+// which suites/runner/run.ts calls) pointed at missing, failing and answering programs, and at this
 // machine's clamd. Out: checks an absent clamd is "not installed" with what installs it, one that
 // fails says how, one that answers gives its first line as the version, and this machine's
 // clamd (when installed) reads `ClamAV <version>`.
 import { existsSync } from 'node:fs';
 import t from 'tap';
-import { clamdFacts } from '../../suites/runner/run';
+import { clamdFacts } from '../src/clamd';
 
 void t.test('the run says whether clamd is installed, and its version', (t) => {
   t.same(clamdFacts(['/nonexistent/relaycheck/clamd']), {

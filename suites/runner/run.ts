@@ -3,7 +3,7 @@
 // duration, the run's report in <out>/ (report.json, junit.xml, summary.md) and tap's log in
 // <out>/tap.log. IO edge: spawns tap on the test files that declare the selected cases (and
 // `clamd --version`, for the report's antivirus facts).
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
   accessSync,
@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import type { Case, Profile } from '../catalogue';
 import {
   buildReport,
+  clamdFacts,
   collectEnvironment,
   writeReport,
   type AntivirusFacts,
@@ -119,32 +120,6 @@ export interface RunOptions {
    * was there; without `clamdAvailable` the run asks `clamd --version` (clamdFacts).
    */
   readonly antivirus?: AntivirusFacts;
-}
-
-/** Where Debian installs clamd, for a PATH without the sbin folders. */
-const CLAMD_PATHS = ['clamd', '/usr/sbin/clamd', '/usr/local/sbin/clamd'];
-
-/** Whether clamd is installed here, and its version (`clamd --version`'s first line). */
-export function clamdFacts(candidates: readonly string[] = CLAMD_PATHS): AntivirusFacts {
-  for (const file of candidates) {
-    const r = spawnSync(file, ['--version'], {
-      encoding: 'utf8',
-      timeout: 5000,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    if (r.error !== undefined) {
-      if ((r.error as NodeJS.ErrnoException).code === 'ENOENT') continue;
-      return { clamdAvailable: false, clamdNote: `${file} --version failed (${r.error.message})` };
-    }
-    const line = r.stdout.split('\n')[0]?.trim() ?? '';
-    if (r.status === 0 && line !== '') return { clamdAvailable: true, clamdVersion: line };
-    const how = `exit ${String(r.status ?? r.signal)}`;
-    return { clamdAvailable: false, clamdNote: `${file} --version failed (${how})` };
-  }
-  return {
-    clamdAvailable: false,
-    clamdNote: 'clamd is not installed (.ci/run installs clamav-daemon)',
-  };
 }
 
 const TAP_BIN = join(REPO_ROOT, 'node_modules', 'tap', 'dist', 'esm', 'run.mjs');
