@@ -250,6 +250,8 @@ const TELLING_FIELDS = [
   'findings',
   'declaredName',
 ] as const;
+/** Fields that say what was refused, shown after the outcome of a telling event. */
+const CONTEXT_FIELDS = ['kind', 'route', 'port'] as const;
 /** Fields that hold an outcome; telling when the outcome is a refusal (or a file unscanned). */
 const VERDICT_FIELDS = ['outcome', 'verdict', 'state', 'status', 'scan'] as const;
 const REFUSAL =
@@ -280,7 +282,10 @@ function eventLine(e: {
   if (telling.length === 0 && verdicts.length === 0) {
     return CODE.test(e.text) ? `${e.channel}: ${e.text}` : undefined;
   }
-  const shown = [...verdicts, ...telling].map((k) => `${k}=${fieldValueText(fields[k] ?? null)}`);
+  const context = CONTEXT_FIELDS.filter((k) => Object.hasOwn(fields, k));
+  const shown = [...verdicts, ...context, ...telling].map(
+    (k) => `${k}=${fieldValueText(fields[k] ?? null)}`,
+  );
   return `${e.channel}: ${shown.join(' ')}`;
 }
 

@@ -105,8 +105,8 @@ void t.test('the evidence: expected vs observed and the telling lines', (t) => {
   t.same(
     row('XML-001')?.evidence,
     [
-      'relay:content: outcome=refused rule=doctype',
-      'relay:work: outcome=dead-lettered code=RELAY_E_CONTENT_XML',
+      'relay:content: outcome=refused kind=xml rule=doctype',
+      'relay:work: outcome=dead-lettered route=licensing code=RELAY_E_CONTENT_XML',
       'ok: refused with RELAY_E_CONTENT_XML (rule doctype)',
       'canary back-office hits: 0',
     ],
@@ -134,7 +134,7 @@ void t.test('the evidence: expected vs observed and the telling lines', (t) => {
   ]);
   t.same(
     row('ENV-004')?.evidence,
-    ['relay:work: outcome=dead-lettered code=RELAY_E_WORK_ENVELOPE (×300)'],
+    ['relay:work: outcome=dead-lettered route=licensing code=RELAY_E_WORK_ENVELOPE (×300)'],
     'the same refusal 300 times is one line with its count',
   );
   t.same(row('HS-002')?.evidence, [], 'a case that recorded nothing has no lines');

@@ -80,7 +80,7 @@ void t.test('summary.md lists every attack with its verdict and evidence', (t) =
   ]);
   t.match(
     rowOf('XML-001')[4],
-    'relay:content: outcome=refused rule=doctype<br>relay:work: outcome=dead-lettered code=RELAY\\_E\\_CONTENT\\_XML',
+    'relay:content: outcome=refused kind=xml rule=doctype<br>relay:work: outcome=dead-lettered route=licensing code=RELAY\\_E\\_CONTENT\\_XML',
     'the telling lines, one a line',
   );
   t.equal(rowOf('XML-002')[3], '**failed**', 'a failure stands out');
