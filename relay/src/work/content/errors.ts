@@ -12,7 +12,7 @@ export const RELAY_CONTENT_ERRORS = defineErrors('relay-content', {
   },
   RELAY_E_CONTENT_PDF: {
     summary:
-      'A PDF body was refused before it reached a back-office system: no %PDF-1.x / %PDF-2.0 header, no %%EOF trailer at the end, or larger than the limit (details.rule names which).',
+      'A PDF body was refused before it reached a back-office system or a file share: no %PDF-1.x / %PDF-2.0 header, no %%EOF at the end, a broken startxref / xref, encrypted (cannot be scanned), active content (JavaScript, Launch, …) or embedded files under a refuse policy, a stream that inflates past its bound, an unreadable object stream, or larger than the limit (details.rule names which).',
     http: 422,
   },
   RELAY_E_CONTENT_CONFIG: {

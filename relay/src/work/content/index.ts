@@ -27,4 +27,5 @@ export {
   type PdfCheckOptions,
   type PdfSummary,
 } from './pdf';
+export { PDF_FINDINGS, PDF_NAMES, type PdfFinding, type PdfPolicyChoice } from './pdf-rules';
 export { ContentCheckStream, pdfCheckStream, xmlCheckStream } from './streams';
