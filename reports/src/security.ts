@@ -299,10 +299,6 @@ class Lines {
     this.#seen.set(key, (this.#seen.get(key) ?? 0) + 1);
   }
 
-  get size(): number {
-    return this.#seen.size;
-  }
-
   list(): string[] {
     return [...this.#seen].map(([line, n]) =>
       n === 1 ? line : clip(`${line} (×${n})`, SECURITY_LIMITS.line),
