@@ -63,4 +63,41 @@ export const TLS_CASES = defineCases('tls', [
     level: 'must',
     profiles: [...BOTH],
   },
+  {
+    id: 'TLS-006',
+    title: "the relay's ClientHello offers TLS 1.2+ and no weak suite on the TCP path",
+    requirement:
+      "Every ClientHello the relay sends while it works over the TCP path (its probes of 5671, 443 and 9350-9354, the Service Bus SDK's AMQPS on 5671, the Hybrid Connections listener's control and rendezvous sockets on 9352, and its back-office HTTPS calls), read by a raw server on loopback that then forwards the bytes, must list only TLS 1.2 and 1.3 in supported_versions and no RC4, 3DES, DES, NULL, EXPORT, anonymous or MD5 suite (nor any suite unknown to the IANA registry table).",
+    source: `${ISSUE}; ${NCSC}; ${BCP195}; ${OLD}; RFC 8446 §4.1.2, §4.2.1`,
+    level: 'must',
+    profiles: [...BOTH],
+  },
+  {
+    id: 'TLS-007',
+    title: "the relay's ClientHello offers TLS 1.2+ and no weak suite on the 443 path",
+    requirement:
+      'With connectivity mode https, every ClientHello of the relay on 443 (AMQP over WebSockets of the Service Bus client, the Hybrid Connections listener sockets) must list only TLS 1.2 and 1.3 in supported_versions and no RC4, 3DES, DES, NULL, EXPORT, anonymous or MD5 suite.',
+    source: `${ISSUE}; ${NCSC}; ${BCP195}; ${OLD}; ${P1}`,
+    level: 'must',
+    profiles: [...BOTH],
+  },
+  {
+    id: 'TLS-008',
+    title:
+      "the simulator's Hybrid Connections and back-office TLS listeners refuse TLS 1.0 and 1.1",
+    requirement:
+      "The simulator's Hybrid Connections listeners (443 and the 9350-9354 TCP listener) and a back-office service with TLS must refuse Node tls clients forced to TLS 1.0 and to TLS 1.1 (security level 0, so the client really sends them) with a protocol_version alert from the server, and accept TLS 1.2 with the simulator's CA. The Service Bus TLS and WebSocket listeners are covered by SB-022.",
+    source: `${ISSUE}; ${OLD}; SB-022 (the Service Bus listeners)`,
+    level: 'must',
+    profiles: [...BOTH],
+  },
+  {
+    id: 'TLS-009',
+    title: "the simulator's TLS listeners refuse openssl s_client -tls1 and -tls1_1",
+    requirement:
+      "Every TLS listener of the simulator (Service Bus TLS and WebSocket, Hybrid Connections 443 and TCP, a back-office service with TLS) must answer `openssl s_client -tls1` and `-tls1_1` (with -cipher DEFAULT@SECLEVEL=0) with a fatal protocol_version alert after the client's ClientHello was sent (a refusal by the server, not by the local OpenSSL), and accept `-tls1_2` with the simulator's CA. Skipped, saying so, where openssl is not installed.",
+    source: `${ISSUE}; ${OLD}; SB-022 (the same listeners with Node clients)`,
+    level: 'must',
+    profiles: [...BOTH],
+  },
 ]);
