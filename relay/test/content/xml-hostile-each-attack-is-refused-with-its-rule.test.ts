@@ -70,26 +70,35 @@ void t.test('each body is refused with its rule under the default limits', (t) =
   t.end();
 });
 
+/** A route that lowers only its size limit (the XML cases' routes do: 96 KiB). */
+const SIZE_ONLY: HostileXmlContext = { limits: { maxBytes: 96 * 1024 } };
+
 void t.test("each body is refused with its rule under a route's lower limits", (t) => {
-  for (const h of HOSTILE_XML) {
-    const body = h.make(ROOT, ROUTE);
-    const options = optionsOf(ROUTE);
-    t.equal(
-      ruleOf(() => checkXml(body, options)),
-      h.rule,
-      `${h.name}: ${h.rule} (whole)`,
-    );
-    const check = createXmlCheck(options);
-    const refused = pushUntilRefused(check, chunksOf(body, 7));
-    const rule =
-      refused === undefined
-        ? ruleOf(() => check.end())
-        : isRelayContentError(refused.error)
-          ? refused.error.details.rule
-          : 'untyped';
-    t.equal(rule, h.rule, `${h.name}: ${h.rule} (7-byte chunks)`);
-    if (h.attack === 'oversize-body') {
-      t.ok(body.length > (ROUTE.limits?.maxBytes ?? 0), `${h.name}: made over the route's limit`);
+  for (const [what, context, size] of [
+    ['lower limits', ROUTE, 7],
+    ['a lower size limit only', SIZE_ONLY, 4096],
+  ] as const) {
+    for (const h of HOSTILE_XML) {
+      const body = h.make(ROOT, context);
+      const options = optionsOf(context);
+      t.equal(
+        ruleOf(() => checkXml(body, options)),
+        h.rule,
+        `${what}: ${h.name}: ${h.rule} (whole)`,
+      );
+      const check = createXmlCheck(options);
+      const refused = pushUntilRefused(check, chunksOf(body, size));
+      const rule =
+        refused === undefined
+          ? ruleOf(() => check.end())
+          : isRelayContentError(refused.error)
+            ? refused.error.details.rule
+            : 'untyped';
+      t.equal(rule, h.rule, `${what}: ${h.name}: ${h.rule} (${String(size)}-byte chunks)`);
+      if (h.attack === 'oversize-body') {
+        const max = context.limits?.maxBytes ?? 0;
+        t.ok(body.length > max, `${what}: ${h.name}: made over the route's limit`);
+      }
     }
   }
   t.end();
