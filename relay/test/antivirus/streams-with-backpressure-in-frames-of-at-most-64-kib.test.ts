@@ -137,3 +137,45 @@ void t.test('a clamd that stops reading holds an endless body back', async (t) =
   t.ok(pulled < 64 * 1024 * 1024, `read ${pulled} bytes of an endless body, not more`);
   t.ok(endless.destroyed, 'the body was destroyed');
 });
+
+void t.test('nothing beyond maxBytes is sent', async (t) => {
+  let received = Buffer.alloc(0);
+  let closed: () => void = () => undefined;
+  const ended = new Promise<void>((resolve) => {
+    closed = resolve;
+  });
+  const server = createServer((s) => {
+    s.on('error', () => undefined);
+    s.on('data', (d: Buffer) => {
+      received = Buffer.concat([received, d]);
+    });
+    s.on('close', () => {
+      closed();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(
+    () =>
+      new Promise<void>((resolve) => {
+        server.close(() => {
+          resolve();
+        });
+      }),
+  );
+  const address = server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : 0;
+  const scanner = createScanner({ clamd: { host: '127.0.0.1', port }, maxBytes: 100_000 });
+  const e = await rejection(scanner.scan(streamOf(randomBytes(300_000), 30_000)));
+  t.ok(isRelayAvError(e, 'RELAY_E_AV_UNSCANNABLE'), 'RELAY_E_AV_UNSCANNABLE');
+  t.match(e, { details: { reason: 'maxBytes' } });
+  await ended;
+  t.equal(received.subarray(0, 10).toString('latin1'), 'zINSTREAM\0');
+  let payload = 0;
+  for (let at = 10; at + 4 <= received.length;) {
+    const n = received.readUInt32BE(at);
+    payload += Math.min(n, received.length - at - 4);
+    at += 4 + n;
+  }
+  t.ok(payload <= 100_000, `${payload} bytes of the body sent, at most maxBytes`);
+  t.ok(payload > 0, 'what fitted was sent');
+});

@@ -212,7 +212,7 @@ async function exchange(
         sent += piece.length;
         if (!session.write(frame(piece))) {
           const w = await session.until({
-            ready: () => !session.needsDrain,
+            ready: () => session.ended === undefined && !session.needsDrain,
             timeoutMs,
             signal,
             stopOnReply: true,
