@@ -1,8 +1,10 @@
 // A clamd that hangs (never answers), answers garbage or closes the connection at once is
 // RELAY_E_AV_UNAVAILABLE under fail-closed and 'unscanned' under fail-open, for scans and for
 // ping(); the hang ends after timeoutMs (small here; no timing is asserted) and the connection is
-// closed afterwards. The fakes are net servers on unix sockets: no clamd is needed.
+// closed afterwards; a peer that sends more than 4 KiB without a NUL is not clamd either. The
+// fakes are net servers (unix sockets, loopback TCP): no clamd is needed.
 import { randomBytes } from 'node:crypto';
+import { createServer, type Socket } from 'node:net';
 import t from 'tap';
 import { createScanner, isRelayAvError } from '../../src/work/antivirus';
 import { startFakeClamd, type FakeBehaviour } from './lib/clamd';
@@ -54,4 +56,30 @@ void t.test('an empty body to a closing clamd is unavailable too', async (t) => 
   const scanner = createScanner({ clamd: { socket: fake.socket }, timeoutMs: 20_000 });
   const e = await rejection(scanner.scan(streamOf(Buffer.alloc(0))));
   t.ok(isRelayAvError(e, 'RELAY_E_AV_UNAVAILABLE'), 'RELAY_E_AV_UNAVAILABLE');
+});
+
+void t.test('a peer that talks on and on without a NUL is unavailable', async (t) => {
+  const sockets = new Set<Socket>();
+  const server = createServer((s) => {
+    sockets.add(s);
+    s.on('error', () => undefined);
+    s.end(Buffer.alloc(64 * 1024, 0x41));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(
+    () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => {
+          resolve();
+        });
+      }),
+  );
+  const address = server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : 0;
+  const scanner = createScanner({ clamd: { host: '127.0.0.1', port }, timeoutMs: 20_000 });
+  const e = await rejection(scanner.scan(streamOf(randomBytes(1024))));
+  t.ok(isRelayAvError(e, 'RELAY_E_AV_UNAVAILABLE'), 'RELAY_E_AV_UNAVAILABLE');
+  t.match((e as Error).message, /more than 4 KiB/);
+  t.notMatch((e as Error).message, 'AAAA', 'what it said is not quoted');
 });

@@ -164,7 +164,11 @@ async function exchange(
     const stop = asStop(w);
     if (stop.kind === 'reply') {
       if (session.reply === undefined) {
-        return { kind: 'unavailable', step, why: 'clamd answered more than a reply' };
+        return {
+          kind: 'unavailable',
+          step,
+          why: 'clamd answered more than 4 KiB without ending its reply',
+        };
       }
       const early = parseScanReply(session.reply);
       if (step === 'send' && early.kind !== 'unscannable' && early.kind !== 'unavailable') {
@@ -230,7 +234,11 @@ async function exchange(
     });
     if (w.kind !== 'ready') return await ended(w, 'reply');
     if (session.reply === undefined) {
-      return { kind: 'unavailable', step: 'reply', why: 'clamd answered more than a reply' };
+      return {
+        kind: 'unavailable',
+        step: 'reply',
+        why: 'clamd answered more than 4 KiB without ending its reply',
+      };
     }
     const reply = parseScanReply(session.reply);
     return reply.kind === 'unavailable' ? { ...reply, step: 'reply' } : reply;
