@@ -1,5 +1,41 @@
 // Catalogue of the SEC area (issue 10, security conformance): envelope, tokens, replay, secrets and exposure at system level. In: nothing.
-// Out: the area's cases, in id order.
+// Out: the area's cases, in id order. Every case runs the reference relay as a child process
+// against the simulated world (Service Bus, Hybrid Connections, tenant driver) and the mock back
+// office, and reads the far ends; the unit-level properties of the same rules are ENV-011/012/017
+// (envelope), SAS-004..006 and SB-008/024 (tokens), HS-014 and HS-025 (handshake), and the
+// system-level HS-029 (wire replay of a HELLO) and PORT-011 (sockets in the open world).
 import { defineCases } from './types';
 
-export const SEC_CASES = defineCases('sec', []);
+const ISSUE = 'issue 10 (security conformance)';
+const ENVELOPE = 'HANDSHAKE.md "Message envelope"';
+const BOTH = ['default', 'min-spec'] as const;
+
+export const SEC_CASES = defineCases('sec', [
+  {
+    id: 'SEC-001',
+    title: 'a plain body is refused in the production profile, over both transports',
+    requirement:
+      'Work without an envelope sent to a production relay is refused before any back office sees it: over Service Bus it is dead-lettered with reason RELAY_E_WORK_ENVELOPE and a description starting ENV_E_PLAIN; over the Hybrid Connection (with a valid Send token) it is answered 403 with code RELAY_E_WORK_ENVELOPE and envCode ENV_E_PLAIN; the back office (journal, intake stores, file shares) records nothing.',
+    source: `${ISSUE}, "Envelope and tokens"; ${ENVELOPE} ("Profiles: production requires sealed bodies")`,
+    level: 'must',
+    profiles: [...BOTH],
+  },
+  {
+    id: 'SEC-002',
+    title: 'a captured sealed body moved onto another message is refused and nothing runs',
+    requirement:
+      'A sealed message captured on its way to the namespace and resent under another messageId, onto another route with its own messageId, onto another genuine message (its id and route), or another message carrying its body, is dead-lettered RELAY_E_WORK_ENVELOPE with ENV_E_AUTH; a captured sealed Hybrid Connections request resent under another rc-message-id or rc-route is answered 403 ENV_E_AUTH; no back office records any of them.',
+    source: `${ISSUE}, "Envelope and tokens"; ${ENVELOPE} ("Swapping a sealed body onto another message or route fails to open")`,
+    level: 'must',
+    profiles: [...BOTH],
+  },
+  {
+    id: 'SEC-003',
+    title: 'a captured sealed message replayed is executed once at the back office',
+    requirement:
+      'The same sealed message (same messageId, bytes and envelope) resent after it completed is answered from the relay record (replayed) and makes no new back-office request; sent three times at once (an intake document and an evidence PDF) it makes one intake submission and one file; a captured sealed Hybrid Connections post replayed after its answer and twice at once leaves one submission, the one the tenant was told of.',
+    source: `${ISSUE}, "Envelope and tokens"; ${ENVELOPE} ("A repeated messageId is not executed again, whatever its envelope")`,
+    level: 'must',
+    profiles: [...BOTH],
+  },
+]);
