@@ -15,6 +15,7 @@
 // `endstream`: they are taken back from what was kept (nothing else depends on them).
 import { NameSink } from './pdf-objstm';
 import { ENDS as ENDS_, OBJ_DFA as OBJ_DFA_, OBJ_MATCH as OBJ_MATCH_, PdfLexer } from './pdf-lexer';
+import type { RelayContentError } from './errors';
 import type { PdfFindings, Refuse } from './pdf-rules';
 
 const ENDS = ENDS_;
@@ -156,9 +157,25 @@ export class StreamData {
     return -1;
   }
 
-  /** The body ended inside this stream: ends the scan of a hidden object. */
-  abandon(): void {
-    if (!this.#done) this.#sub?.finish();
+  /**
+   * The body ended inside this stream: every byte taken was data. Returns the refusal the end
+   * of the stream would have raised (too much data to keep, or a name in a hidden object).
+   */
+  abandon(): RelayContentError | undefined {
+    if (this.#done) return undefined;
+    this.#done = true;
+    if (this.#plan.keep && this.#seen > this.#plan.maxKeep) {
+      return this.#refuse(
+        'inflate',
+        `a stream to inflate holds more than ${this.#plan.maxKeep} bytes (maxStreamBytes)`,
+        { limit: this.#plan.maxKeep, offset: this.dataStart },
+      );
+    }
+    if (this.#sub !== undefined) {
+      this.#sub.feed(this.#lag, 0, this.#lag.length);
+      this.#sub.finish();
+    }
+    return this.#names.deferred;
   }
 
   #takeBack(n: number): void {

@@ -268,7 +268,8 @@ export function createPdfCheck(input?: PdfCheckInput | PdfCheckOptions): PdfChec
       if (stream === undefined) {
         clean = lexer.finish();
       } else {
-        stream.data.abandon();
+        const refused = stream.data.abandon();
+        if (refused !== undefined) throw refused;
       }
       structure.finish(clean && structure.streamDict === undefined);
       if (unreadable !== undefined) {
