@@ -45,7 +45,9 @@ import { isRelaycheckError } from './protocol/errors';
 import { createHybridListener, HC_CHANNELS, type HybridListener } from './transports';
 import { BACKOFFICE_CHANNELS, createBackOfficeClient, refusedError } from './work/backoffice';
 import { CONTENT_CHANNELS } from './work/content';
+import { AV_CHANNELS, createScanner, type Scanner } from './work/antivirus';
 import { FILEDROP_CHANNELS } from './work/filedrop';
+import { fileNameFromContentDisposition } from './work/filedrop/filename';
 import { openFileIdempotencyStore } from './work/idempotency';
 import { RelayRouteError } from './work/route-path';
 import { createRouter, workSettlement, type Answer } from './work/router';
@@ -64,6 +66,7 @@ export const RELAY_EVENT_CHANNELS: readonly string[] = Object.freeze([
   ...Object.values(BACKOFFICE_CHANNELS),
   ...Object.values(CONTENT_CHANNELS),
   ...Object.values(FILEDROP_CHANNELS),
+  ...Object.values(AV_CHANNELS),
 ]);
 
 /** Temporary files of file drops older than this are swept at start (a crash left them). */
@@ -165,7 +168,29 @@ export async function startRelay(config: RelayConfig, deps: RelayDeps = {}): Pro
   );
   const keys = new TenantKeys(config.tenant.keys.map((k) => ({ kid: k.kid, key: k.secret })));
   const backOffice = createBackOfficeClient({ ...config.delivery, services: config.backOffice });
-  const router = createRouter(config.routes, { client: backOffice });
+  const drops = config.routes.filter((r) => r.use === 'file-drop').length;
+  let scanner: Scanner | undefined;
+  if (config.antivirus !== undefined) {
+    scanner = createScanner(config.antivirus);
+    // Said at start, never a reason not to start: clamd may come up later (fail-closed retries).
+    await scanner.ping().then(
+      ({ version }) => {
+        log.info({ version, onUnavailable: config.antivirus?.onUnavailable }, 'clamd answers');
+      },
+      (e: unknown) => {
+        log.warn(
+          { code: isRelaycheckError(e) ? e.code : 'unknown' },
+          `clamd does not answer: dropped files are ${config.antivirus?.onUnavailable === 'fail-open' ? 'dropped unscanned (fail-open)' : 'held and retried (fail-closed)'} until it does`,
+        );
+      },
+    );
+  } else if (drops > 0) {
+    log.warn(
+      { routes: drops },
+      'no antivirus configured: dropped files are NOT scanned (set antivirus.clamd)',
+    );
+  }
+  const router = createRouter(config.routes, { client: backOffice, scanner });
   const swept = await router.sweep(SWEEP_AFTER_MS);
   if (swept > 0) log.info({ swept }, 'removed temporary files a crash left in the file drops');
   const routeNames = config.routes.map((r) => r.name);
@@ -210,6 +235,7 @@ export async function startRelay(config: RelayConfig, deps: RelayDeps = {}): Pro
     const use = router.use(route);
     const path = typeof meta.properties.path === 'string' ? meta.properties.path : '/';
     const formType = meta.properties.formType;
+    const fileName = meta.properties.fileName;
     // The message id is the idempotency key: sent to the back office as Idempotency-Key (a back
     // office that honours it closes the window between its effect and the relay's record of
     // it) and the name of a dropped file.
@@ -220,6 +246,8 @@ export async function startRelay(config: RelayConfig, deps: RelayDeps = {}): Pro
       path,
       contentType: meta.contentType,
       formType: typeof formType === 'string' ? formType : undefined,
+      // A declared name that is not a string is refused by the name check, never ignored.
+      fileName,
       body: body.length === 0 ? undefined : body,
       key: meta.messageId,
       signal: meta.signal,
@@ -276,9 +304,21 @@ export async function startRelay(config: RelayConfig, deps: RelayDeps = {}): Pro
         req.target.startsWith(`/${p}/`) ||
         req.target.startsWith(`/${p}?`),
     );
+    // The declared file name of a drop: the filename of a Content-Disposition header.
+    let fileName: string | undefined;
+    const disposition = req.headers['content-disposition'];
+    if (disposition !== undefined) {
+      try {
+        fileName = fileNameFromContentDisposition(disposition);
+      } catch (e) {
+        req.body.resume();
+        throw e;
+      }
+    }
     const answer = await router.perform({
       via: 'hybrid',
       route: req.route,
+      fileName,
       method: req.method,
       path: servicePath(req.target, hcPath ?? req.route),
       contentType: req.headers['content-type'],

@@ -17,6 +17,7 @@ import { INTAKE_ROUTES, type IntakeServiceName } from '../../simulator/src/backo
 import { jsonNames, loadNamedJson } from './named-json';
 import { BenchError } from './errors';
 import { REPO_ROOT } from '../lib/scan';
+import { pdfFrameOfSize } from '../../relay/test/helpers/pdf-bytes';
 
 export const WORKLOADS_DIR = join(REPO_ROOT, 'fixtures', 'workloads');
 
@@ -206,21 +207,25 @@ export class EvidenceMaker {
   readonly #head: Buffer;
   readonly #hash: Hash;
 
+  readonly #tail: Buffer;
+
   constructor(bytes: number) {
-    const header = Buffer.from(
-      '%PDF-1.7\n%\xe2\xe3\xcf\xd3\n% relaycheck bench evidence\n',
-      'latin1',
-    );
-    const body = Buffer.alloc(Math.max(0, bytes - header.length - TRAILER));
-    // Binary-looking bytes, as real PDFs have after the header (deterministic).
+    // A valid PDF whose one stream holds the shared bytes, then the id in its last TRAILER bytes.
+    const frame = pdfFrameOfSize(Math.max(bytes, 1024), 'relaycheck bench evidence');
+    if (frame === undefined) throw new RangeError(`no evidence PDF of ${bytes} bytes`);
+    const body = Buffer.alloc(frame.payload - TRAILER);
+    // Binary-looking bytes, as real PDFs have (deterministic).
     for (let i = 0; i < body.length; i++) body[i] = (i * 131 + 7) & 0xff;
-    this.#head = Buffer.concat([header, body]);
+    this.#head = Buffer.concat([frame.head, body]);
+    this.#tail = frame.tail;
     this.#hash = createHash('sha256').update(this.#head);
   }
 
   make(id: string): { readonly pdf: Buffer; readonly sha256: string } {
-    // A trailer of TRAILER bytes (longer only for an id over 50 characters): the exact size.
-    const tail = Buffer.from(`\n% ${id}`.padEnd(TRAILER - 7, ' ') + '\n%%EOF\n', 'latin1');
+    // The id in TRAILER bytes of the stream (cut at TRAILER - 1 characters): the exact size.
+    const tag = Buffer.alloc(TRAILER, 0x20);
+    tag.write(`\n${id.slice(0, TRAILER - 1)}`, 'latin1');
+    const tail = Buffer.concat([tag, this.#tail]);
     return {
       pdf: Buffer.concat([this.#head, tail]),
       sha256: this.#hash.copy().update(tail).digest('hex'),

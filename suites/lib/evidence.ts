@@ -94,6 +94,7 @@ const RELAY_UNLISTED: readonly string[] = [
   'relay:state',
   'relay:health:listening',
   'relay:health:closed',
+  'relay:av',
 ];
 
 /** Every diagnostics channel a case's capture subscribes to, simulator first. */

@@ -1,7 +1,8 @@
 // The guide's file drops through one relay run: one small, distinct PDF per online form type
 // (every type of the back office's file shares, at least 120), sealed by the tenant and sent on
 // the requests queue 16 at a time with the `formType` property, through the reference relay (a
-// child process) straight into the share folders. Some messages carry a hostile `fileName`
+// child process) straight into the share folders. Some messages declare a file name (`fileName`,
+// which the relay validates and logs: the hostile ones are FN cases), carry a hostile `name`
 // property and message ids that look like paths. Out: ROUTE-008: exactly one file per form type,
 // in that type's folder, whole (SHA-256 of what the tenant sent), under a relay-made name
 // `<formType>-<32 hex>.pdf` that is neither the message id nor any name the message offered; no
@@ -11,17 +12,17 @@ import { access } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import t from 'tap';
 import { kase } from '../lib/case';
+import { pdfAround } from '../../relay/test/helpers/pdf-bytes';
 import { isEvent, waitForNth } from '../lib/relay-child';
 import { dotFiles, sha256, startRouteWorld } from './lib/route-world';
 
-/** A small PDF the relay's check accepts (header, body, %%EOF trailer), unique by `tag`. */
+/** A small valid PDF the relay's check accepts, unique by `tag`. */
 function pdfFor(formType: string, tag: string): Buffer {
-  return Buffer.concat([
-    Buffer.from(`%PDF-1.7\n% evidence for ${formType}\n`, 'latin1'),
-    // Binary bytes, as real PDFs have after the header.
+  // Binary bytes in its stream, as real PDFs have.
+  return pdfAround(
     randomBytes(512 + (randomBytes(2).readUInt16BE(0) % 1024)),
-    Buffer.from(`\n% ${tag}\n%%EOF\n`, 'latin1'),
-  ]);
+    `evidence for ${formType}: ${tag}`,
+  );
 }
 
 const BATCH = 16;
@@ -73,7 +74,11 @@ void (async () => {
             messageId: s.messageId,
             contentType: 'application/pdf',
             properties: s.hostile
-              ? { formType: s.formType, fileName: HOSTILE_NAME, name: HOSTILE_NAME }
+              ? {
+                  formType: s.formType,
+                  fileName: `Evidence for ${s.formType}.pdf`,
+                  name: HOSTILE_NAME,
+                }
               : { formType: s.formType },
           }),
         ),
@@ -139,6 +144,7 @@ void (async () => {
       files.some(
         (f) =>
           f.name.includes('passwd') ||
+          f.name.startsWith('Evidence for') ||
           sent.some((x) => f.name === x.messageId || f.name === basename(x.messageId)),
       ),
       'no file carries a name the messages offered',

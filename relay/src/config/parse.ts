@@ -22,6 +22,10 @@ import {
 import { formatForFile, parseConfigText, type ConfigFormat, type Position } from './source';
 import type { RelayConfig, RouteConfig, RouteXmlConfig } from './types';
 import { checkPath } from '../work/route-path';
+import { parseAntivirusConfig } from '../work/antivirus';
+import { parsePdfCheckOptions } from '../work/content';
+import { parseFileNamePolicy } from '../work/filedrop/filename';
+import { isRelaycheckError } from '../protocol/errors';
 
 export interface ParseRelayConfigOptions {
   /** The file name used in messages and, unless `format` is given, to pick the format. */
@@ -104,6 +108,21 @@ function finish(c: RelayConfigParsed, ctx: FinishContext): RelayConfig {
     throw configError(where(path), expected, found);
   };
   const absolute = (p: string): string => (isAbsolute(p) ? p : resolve(ctx.baseDir, p));
+  /** Runs a module's own option parser on a section; its typed refusal becomes a config error. */
+  const section = <T>(
+    path: readonly PropertyKey[],
+    parse: (input: unknown) => T,
+    input: unknown,
+    expected: string,
+  ): T => {
+    try {
+      return parse(input);
+    } catch (e) {
+      if (!isRelaycheckError(e)) throw e;
+      const sub = typeof e.details.path === 'string' && e.details.path ? e.details.path : '';
+      return fail([...path, ...(sub === '' ? [] : sub.split('.'))], expected, e.message);
+    }
+  };
 
   // tenant
   const kids = new Set<string>();
@@ -242,10 +261,19 @@ function finish(c: RelayConfigParsed, ctx: FinishContext): RelayConfig {
         use: 'file-drop',
         folders: Object.fromEntries(folders.map(([type, folder]) => [type, absolute(folder)])),
         maxFileBytes: r.maxFileBytes ?? 64 * 1024 * 1024,
+        pdf: section(['routes', i, 'pdf'], parsePdfCheckOptions, r.pdf, 'the PDF policy'),
+        fileNames: section(
+          ['routes', i, 'fileNames'],
+          parseFileNamePolicy,
+          r.fileNames,
+          'the file-name policy',
+        ),
       };
     }
     stray('folders', `no folders: only a file-drop route writes files`);
     stray('maxFileBytes', `no maxFileBytes: only a file-drop route writes files`);
+    stray('pdf', `no pdf: only a file-drop route takes PDFs`);
+    stray('fileNames', `no fileNames: only a file-drop route takes file names`);
     const service = r.service;
     if (service === undefined || !Object.prototype.hasOwnProperty.call(backOffice, service)) {
       const known = Object.keys(backOffice);
@@ -288,6 +316,24 @@ function finish(c: RelayConfigParsed, ctx: FinishContext): RelayConfig {
       ) as unknown as RouteXmlConfig,
     };
   });
+
+  // antivirus: a clamd socket path resolves against the config file's folder
+  const antivirusOf = (raw: Record<string, unknown>) => {
+    const clamd = raw.clamd;
+    const input =
+      typeof clamd === 'object' &&
+      clamd !== null &&
+      typeof (clamd as Record<string, unknown>).socket === 'string'
+        ? {
+            ...raw,
+            clamd: {
+              ...clamd,
+              socket: absolute((clamd as Record<string, unknown>).socket as string),
+            },
+          }
+        : raw;
+    return section(['antivirus'], parseAntivirusConfig, input, 'the antivirus (clamd) settings');
+  };
 
   // health
   if (!isLoopbackHost(c.health.host)) {
@@ -341,6 +387,7 @@ function finish(c: RelayConfigParsed, ctx: FinishContext): RelayConfig {
     log: { level: c.log.level },
     limits: { ...c.limits },
     delivery: c.delivery,
+    ...(c.antivirus === undefined ? {} : { antivirus: antivirusOf(c.antivirus) }),
     idempotency: c.idempotency.file === undefined ? {} : { file: absolute(c.idempotency.file) },
     source: { file: ctx.file, baseDir: ctx.baseDir, format: ctx.format },
   };

@@ -211,6 +211,14 @@ const routeSchema = z.strictObject({
     .max(1024 * 1024 * 1024)
     .optional()
     .meta({ description: 'file-drop: the largest PDF accepted (default 64 MiB)' }),
+  pdf: z.record(z.string(), z.unknown()).optional().meta({
+    description:
+      'file-drop: the PDF policy: actions and embeddedFiles ("refuse" (default) or "flag"), inflation bounds (docs/security.md)',
+  }),
+  fileNames: z.record(z.string(), z.unknown()).optional().meta({
+    description:
+      'file-drop: the policy for the file name a message declares: allowedExtensions (default ["pdf"]), required (default false)',
+  }),
 });
 
 export const relayConfigSchema = z
@@ -248,6 +256,10 @@ export const relayConfigSchema = z
       .default({})
       .meta({ description: 'Back-office service name -> base URL (http or https)' }),
     routes: z.array(routeSchema).max(1024).default([]),
+    antivirus: z.record(z.string(), z.unknown()).optional().meta({
+      description:
+        'The clamd every dropped file is scanned by: clamd {socket} or {host, port} (loopback), onUnavailable "fail-closed" (default) or "fail-open", timeoutMs, maxBytes (docs/antivirus.md)',
+    }),
     health: z
       .strictObject({
         host: z.string().min(1).max(64).default('127.0.0.1').meta({

@@ -4,7 +4,10 @@
 // cannot be), and every object that holds a secret redacted by util.inspect and JSON.stringify.
 import type { ConfigFormat } from './source';
 import type { LOG_LEVELS } from './schema';
+import type { AntivirusConfig } from '../work/antivirus';
 import type { DeliveryOptions } from '../work/backoffice/config';
+import type { PdfCheckOptions } from '../work/content';
+import type { FileNamePolicy } from '../work/filedrop/filename';
 
 export type RelayProfile = 'production' | 'development';
 export type ConnectivityMode = 'auto' | 'tcp' | 'https';
@@ -124,6 +127,10 @@ export interface FileDropRouteConfig {
   /** Form type → absolute folder. */
   readonly folders: Readonly<Record<string, string>>;
   readonly maxFileBytes: number;
+  /** The PDF check's policy and limits (actions, embedded files, inflation bounds). */
+  readonly pdf?: PdfCheckOptions;
+  /** What a declared file name must be. */
+  readonly fileNames?: FileNamePolicy;
 }
 
 export type RouteConfig = RetrieveRouteConfig | PostXmlRouteConfig | FileDropRouteConfig;
@@ -159,6 +166,11 @@ export interface RelayConfig {
   readonly health: HealthConfig;
   readonly log: { readonly level: RelayLogLevel };
   readonly limits: LimitsConfig;
+  /**
+   * The virus scanner every dropped file goes through (clamd); absent: files are dropped
+   * unscanned (the relay says so at start).
+   */
+  readonly antivirus?: AntivirusConfig;
   /** How work is delivered to the back office (the back-office client's options). */
   readonly delivery: DeliveryOptions;
   /** The idempotency store's file (absolute); absent: a memory store. */

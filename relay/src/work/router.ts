@@ -1,13 +1,16 @@
 // The relay's route table at work: the guide's eight uses in three shapes. In: one piece of
 // opened work (from a sealed Service Bus message or a sealed Hybrid Connections request): its
-// route, method, path, content type, form type, body (bytes or a stream) and idempotency key.
+// route, method, path, content type, form type, declared file name, body (bytes or a stream)
+// and idempotency key.
 // Out: the back-office answer (retrieve, post-xml) or a file drop's receipt (file-drop), or a
 // typed error: RELAY_E_ROUTE_* (unknown route, wrong method, a path that leaves the service),
-// RELAY_E_CONTENT_* (the body failed its check: nothing reached the back office),
-// RELAY_E_BACKOFFICE_* and RELAY_E_FILEDROP_*. workSettlement() says which of them a Service
+// RELAY_E_CONTENT_* (the body or the declared file name failed its check: nothing reached the
+// back office), RELAY_E_AV_* (a dropped file's virus scan), RELAY_E_BACKOFFICE_* and
+// RELAY_E_FILEDROP_*. workSettlement() says which of them a Service
 // Bus message is dead-lettered for and which it is abandoned (redelivered) for.
 import { Readable } from 'node:stream';
 import type { RouteConfig, RouteXmlConfig } from '../config/types';
+import type { Scanner } from './antivirus';
 import { isRelaycheckError } from '../protocol/errors';
 import { DEAD_LETTER_CODES, type BackOfficeClient, type Settlement } from './backoffice';
 import { checkXml, parseXmlCheckOptions, xmlCheckStream, type XmlCheckOptions } from './content';
@@ -25,6 +28,11 @@ export interface Work {
   readonly contentType?: string | undefined;
   /** The form type of a file drop (Service Bus: the `formType` property). */
   readonly formType?: string | undefined;
+  /**
+   * The file name a file drop declares (Service Bus: the `fileName` property; Hybrid Connections:
+   * the Content-Disposition filename): validated and logged, never used as a path.
+   */
+  readonly fileName?: unknown;
   readonly body?: Buffer | Readable | undefined;
   /** The idempotency key: the message id. Sent to the back office; names a dropped file. */
   readonly key: string;
@@ -59,6 +67,8 @@ export interface Router {
 
 export interface RouterDeps {
   readonly client: BackOfficeClient;
+  /** Scans every dropped file before it is published; absent: files are not scanned. */
+  readonly scanner?: Scanner | undefined;
 }
 
 /** Codes a Service Bus message is dead-lettered for: retrying cannot help. */
@@ -156,7 +166,18 @@ export function createRouter(routes: readonly RouteConfig[], deps: RouterDeps): 
   for (const r of routes) {
     if (r.use === 'post-xml') xmlChecks.set(r.name, xmlOptions(r.xml));
     if (r.use === 'file-drop') {
-      drops.set(r.name, createFileDrop({ folders: r.folders, maxFileBytes: r.maxFileBytes }));
+      drops.set(
+        r.name,
+        createFileDrop(
+          {
+            folders: r.folders,
+            maxFileBytes: r.maxFileBytes,
+            pdf: r.pdf,
+            fileNames: r.fileNames,
+          },
+          { scanner: deps.scanner },
+        ),
+      );
     }
   }
 
@@ -231,6 +252,7 @@ export function createRouter(routes: readonly RouteConfig[], deps: RouterDeps): 
         const receipt = await drop.drop({
           formType: formTypeOf(work),
           key: work.key,
+          fileName: work.fileName,
           body: work.body ?? Buffer.alloc(0),
           ...(work.signal === undefined ? {} : { signal: work.signal }),
         });
@@ -240,6 +262,9 @@ export function createRouter(routes: readonly RouteConfig[], deps: RouterDeps): 
           size: receipt.size,
           sha256: receipt.sha256,
           replayed: receipt.replayed,
+          ...(receipt.declaredName === undefined ? {} : { declaredName: receipt.declaredName }),
+          findings: receipt.findings,
+          scan: receipt.scan,
         });
         return {
           status: receipt.replayed ? 200 : 201,

@@ -67,7 +67,7 @@ void t.test(
         t.ok(body.destroyed, 'the body stream was consumed');
         t.match(events.at(-1), {
           verdict: 'infected',
-          signature,
+          virus: signature,
           code: 'RELAY_E_AV_INFECTED',
           bytes: sample.length,
           formType: 'evidence',

@@ -31,6 +31,7 @@ void t.test('the schema is draft 2020-12, strict, and names every top-level fiel
   t.equal(schema.additionalProperties, false);
   t.same(Object.keys(schema.properties).sort(), [
     '$schema',
+    'antivirus',
     'backOffice',
     'connectivity',
     'delivery',

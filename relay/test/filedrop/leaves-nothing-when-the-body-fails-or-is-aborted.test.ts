@@ -6,16 +6,17 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import t from 'tap';
 import { createFileDrop, fileDropSettlementOf, isFileDropError } from '../../src/work/filedrop';
+import { pdfChunks } from '../helpers/pdf-bytes';
 import { dropEvents, listing, minimalPdf, rejection, tempRoot } from './lib/fixture';
 
 const CHUNK = 16 * 1024;
 
-/** A PDF of `chunks` chunks: the header, filler, and %%EOF at the end of the last one. */
+/** Chunk i of a valid PDF of `chunks` chunks of CHUNK bytes (header first, %%EOF at the end). */
 function pdfChunk(i: number, chunks: number): Buffer {
-  const b = Buffer.alloc(CHUNK, 0x20);
-  if (i === 0) b.write('%PDF-1.7\n', 0, 'latin1');
-  if (i === chunks - 1) b.write('\n%%EOF\n', CHUNK - 7, 'latin1');
-  return b;
+  const all = [...pdfChunks(chunks * CHUNK, CHUNK)];
+  const chunk = all[i];
+  if (chunk === undefined) throw new RangeError(`no chunk ${i} of ${chunks}`);
+  return chunk;
 }
 
 void t.test(

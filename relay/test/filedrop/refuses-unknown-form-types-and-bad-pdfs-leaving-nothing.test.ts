@@ -5,6 +5,7 @@
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import t from 'tap';
+import { pdfOfSize } from '../helpers/pdf-bytes';
 import { isRelayContentError } from '../../src/work/content';
 import {
   createFileDrop,
@@ -40,9 +41,7 @@ void t.test('an unknown form type is refused by name and nothing is created', as
 const MAX = 4096;
 
 function overLimit(): Buffer {
-  const head = Buffer.from('%PDF-1.4\n');
-  const tail = Buffer.from('\n%%EOF\n');
-  return Buffer.concat([head, Buffer.alloc(MAX, 0x20), tail]);
+  return pdfOfSize(MAX + 16);
 }
 
 const BAD: readonly (readonly [string, string, () => Buffer])[] = [

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import t from 'tap';
 import { TEMP_NAME, createFileDrop } from '../../src/work/filedrop';
+import { pdfChunks } from '../helpers/pdf-bytes';
 import { listing, tempRoot } from './lib/fixture';
 
 const CHUNK = 64 * 1024;
@@ -24,6 +25,7 @@ void t.test('a 20 MB stream reaches the file incrementally, never buffered whole
   let checks = 0;
 
   async function* body(): AsyncGenerator<Buffer> {
+    const chunks = pdfChunks(CHUNK * CHUNKS, CHUNK);
     for (let i = 0; i < CHUNKS; i++) {
       if (i > 0) {
         const temp = (await listing(root)).find((n) => TEMP_NAME.test(n));
@@ -32,9 +34,9 @@ void t.test('a 20 MB stream reaches the file incrementally, never buffered whole
         maxLag = Math.max(maxLag, produced - onDisk);
         checks += 1;
       }
-      const chunk = Buffer.alloc(CHUNK, i % 251);
-      if (i === 0) chunk.write('%PDF-1.7\n', 0, 'latin1');
-      if (i === CHUNKS - 1) chunk.write('\n%%EOF\n', CHUNK - 7, 'latin1');
+      const next = chunks.next();
+      if (next.done === true) throw new Error(`no chunk ${i}`);
+      const chunk: Buffer = next.value;
       hash.update(chunk);
       produced += chunk.length;
       yield chunk;

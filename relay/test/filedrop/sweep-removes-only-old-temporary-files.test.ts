@@ -68,11 +68,12 @@ void t.test('the temporary file of a drop under way is never swept', async (t) =
   );
   const started = deferred();
   const release = deferred();
+  const pdf = minimalPdf('in-flight');
   async function* body(): AsyncGenerator<Buffer> {
-    yield Buffer.from('%PDF-1.7\n');
+    yield pdf.subarray(0, 9);
     started.resolve();
     await release.promise;
-    yield Buffer.from('1 0 obj << >> endobj\n%%EOF\n');
+    yield pdf.subarray(9);
   }
   const pending = drop.drop({
     formType: 'slow',

@@ -43,8 +43,12 @@ void t.test(
         size: body.length,
         replayed: false,
         outcome: 'written',
+        findings: [],
+        scan: 'off',
       },
     ]);
+    t.same(receipt.findings, [], 'nothing flagged');
+    t.equal(receipt.scan, 'off', 'no scanner: the receipt says the file was not scanned');
   },
 );
 

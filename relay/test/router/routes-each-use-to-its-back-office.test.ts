@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import t from 'tap';
+import { pdfAround } from '../helpers/pdf-bytes';
 import type { RouteConfig } from '../../src/config';
 import {
   RelayBackOfficeError,
@@ -77,7 +78,7 @@ async function refusal(p: Promise<unknown>): Promise<{ code: string; http: numbe
   return { code: 'none', http: undefined };
 }
 
-const pdf = (text: string): Buffer => Buffer.from(`%PDF-1.7\n${text}\n%%EOF\n`);
+const pdf = (text: string): Buffer => pdfAround(Buffer.from(text, 'latin1'));
 
 void t.test(
   'a retrieve route GETs the path from its service with the message id as key',

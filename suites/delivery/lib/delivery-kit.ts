@@ -9,6 +9,7 @@ import diagnostics from 'node:diagnostics_channel';
 import { defaultNamespaceConfig } from '../../../simulator/src/cloud/servicebus';
 import type { World } from '../../../simulator/src/world';
 import type { Json } from '../../lib/relay-world';
+import { pdfAround } from '../../../relay/test/helpers/pdf-bytes';
 
 export type Event = Readonly<Record<string, unknown>>;
 
@@ -153,11 +154,9 @@ export function intakeXml(root: string, tag: string, padding = 0): Buffer {
   );
 }
 
-/** A minimal PDF (magic and trailer, as the relay's check wants) carrying `tag`. */
+/** A small valid PDF (as the relay's check wants) carrying `tag`. */
 export function evidencePdf(tag: string): Buffer {
-  return Buffer.from(
-    `%PDF-1.7\n% evidence ${tag}\n1 0 obj\n<< >>\nendobj\ntrailer\n<< >>\n%%EOF\n`,
-  );
+  return pdfAround(Buffer.from(`(${tag})`, 'latin1'), `evidence ${tag}`);
 }
 
 /** The text of an XML element of a back-office receipt (`Reference`, `Sha256`, ...). */

@@ -11,6 +11,7 @@ import type { World } from '../../../simulator/src/world';
 import { fileDropName, TEMP_NAME } from '../../../relay/src/work/filedrop';
 import { readdir } from 'node:fs/promises';
 import { INTAKE_ROUTES, intakeXml, receiptField } from './delivery-kit';
+import { pdfAround } from '../../../relay/test/helpers/pdf-bytes';
 
 /** The file-drop route of the world's relay.json. */
 export const FILE_ROUTE = 'form-evidence';
@@ -35,15 +36,13 @@ export function sha256(b: Buffer): string {
 }
 
 /**
- * A PDF the relay's check accepts (magic, `%%EOF` at the end) of about `bytes` bytes: comment
- * lines of hex text carry the tag and the padding, so each body is distinct.
+ * A valid PDF the relay's check accepts of about `bytes` bytes: its one stream holds lines of
+ * hex text that carry the tag and the padding, so each body is distinct.
  */
 export function paddedPdf(tag: string, bytes: number): Buffer {
-  const head = `%PDF-1.7\n% evidence ${tag}\n1 0 obj\n<< >>\nendobj\n`;
-  const tail = 'trailer\n<< >>\n%%EOF\n';
   const line = `% ${createHash('sha256').update(tag).digest('hex')}\n`;
-  const lines = Math.max(0, Math.floor((bytes - head.length - tail.length) / line.length));
-  return Buffer.from(head + line.repeat(lines) + tail, 'latin1');
+  const lines = Math.max(1, Math.floor((bytes - 400) / line.length));
+  return pdfAround(Buffer.from(line.repeat(lines), 'latin1'), `evidence ${tag}`);
 }
 
 export interface PlanOptions {

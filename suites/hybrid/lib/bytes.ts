@@ -5,12 +5,11 @@
 // AES-256-CTR key stream keyed by the seed: fast, and the same seed gives the same bytes.
 import { createCipheriv, createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
+import { pdfFrameOfSize } from '../../../relay/test/helpers/pdf-bytes';
 
 const CHUNK = 64 * 1024;
 /** The key stream is AES-CTR over zeros: one shared block of zeros, never written. */
 const ZEROS = Buffer.alloc(CHUNK);
-const PDF_HEAD = Buffer.from('%PDF-1.7\n%\xe2\xe3\xcf\xd3\n', 'latin1');
-const PDF_TAIL = Buffer.from('\n%%EOF\n', 'latin1');
 
 /** Streaming sha-256 as lower-case hex. */
 export const sha256Hex = Object.freeze({
@@ -39,14 +38,15 @@ function keystream(seed: string): Keystream {
 class Generator {
   readonly size: number;
   readonly #cipher: Keystream;
-  readonly #pdf: boolean;
+  /** The frame that makes the bytes a valid PDF (the key stream is its one stream's data). */
+  readonly #frame: { readonly head: Buffer; readonly tail: Buffer } | undefined;
   #at = 0;
 
   constructor(seed: string, size: number, pdf: boolean) {
     if (!Number.isSafeInteger(size) || size < 0) throw new RangeError(`bad size ${size}`);
     this.size = size;
     this.#cipher = keystream(seed);
-    this.#pdf = pdf && size >= PDF_HEAD.length + PDF_TAIL.length;
+    this.#frame = pdf ? pdfFrameOfSize(size) : undefined;
   }
 
   get produced(): number {
@@ -57,14 +57,16 @@ class Generator {
     const n = Math.min(max, this.size - this.#at);
     if (n <= 0) return undefined;
     const out = this.#cipher.update(n <= ZEROS.length ? ZEROS.subarray(0, n) : Buffer.alloc(n));
-    if (this.#pdf) {
+    const frame = this.#frame;
+    if (frame !== undefined) {
+      const { head, tail } = frame;
       const start = this.#at;
       const end = start + n;
-      if (start < PDF_HEAD.length) PDF_HEAD.copy(out, 0, start, Math.min(PDF_HEAD.length, end));
-      const tailAt = this.size - PDF_TAIL.length;
+      if (start < head.length) head.copy(out, 0, start, Math.min(head.length, end));
+      const tailAt = this.size - tail.length;
       if (end > tailAt) {
         const from = Math.max(start, tailAt);
-        PDF_TAIL.copy(out, from - start, from - tailAt, end - tailAt);
+        tail.copy(out, from - start, from - tailAt, end - tailAt);
       }
     }
     this.#at += n;

@@ -1,10 +1,10 @@
 // Observability of the antivirus scan for tests and suites. In: the verdict of one scan. Out: a
-// message on node:diagnostics_channel `relay:av`: {verdict, signature?, code?, bytes, ms, formType?}.
+// message on node:diagnostics_channel `relay:av`: {verdict, virus?, code?, bytes, ms, formType?}.
 // Never any of the body: only the signature name clamd reported (clipped) and counts.
 import diagnostics from 'node:diagnostics_channel';
 
 export const AV_CHANNELS = Object.freeze({
-  /** {verdict, signature?, code?, bytes, ms, formType?} — one scan's verdict. */
+  /** {verdict, virus?, code?, bytes, ms, formType?} — one scan's verdict. */
   scan: 'relay:av',
 } as const);
 
@@ -17,8 +17,11 @@ export type AvVerdict = 'clean' | 'infected' | 'unscanned' | 'failed';
 
 export interface AvEvent {
   readonly verdict: AvVerdict;
-  /** The signature clamd reported (clipped to 120 printable ASCII characters), when infected. */
-  readonly signature?: string;
+  /**
+   * The signature clamd reported (clipped to 120 printable ASCII characters), when infected.
+   * Not called `signature`: evidence capture redacts fields of that name as SAS signatures.
+   */
+  readonly virus?: string;
   /** The error code of an infected, unscanned or failed scan. */
   readonly code?: string;
   /** Body bytes read. */

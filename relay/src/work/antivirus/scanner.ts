@@ -326,7 +326,7 @@ export function createScanner(input: AntivirusConfig | AntivirusInput): Scanner 
         event({ verdict: 'clean' });
         return { verdict: 'clean', ms, bytes };
       case 'infected':
-        event({ verdict: 'infected', signature: verdict.signature, code: 'RELAY_E_AV_INFECTED' });
+        event({ verdict: 'infected', virus: verdict.signature, code: 'RELAY_E_AV_INFECTED' });
         throw new RelayAvError(
           'RELAY_E_AV_INFECTED',
           `clamd found ${verdict.signature} in the body`,

@@ -1,11 +1,13 @@
 // The file drop's configuration, validated at the edge. In: untrusted input (the relay config's
 // `fileDrop` section): form type -> absolute folder, the size limit, PDF check options, the file
-// mode. Out: a frozen FileDropConfig (folders normalised, PDF options merged with the size limit),
-// or RELAY_E_FILEDROP_CONFIG whose message and details.path name the first offending field.
+// mode, the policy for declared file names. Out: a frozen FileDropConfig (folders normalised, PDF
+// options merged with the size limit), or RELAY_E_FILEDROP_CONFIG whose message and details.path
+// name the first offending field.
 import { isAbsolute, normalize } from 'node:path';
 import { z } from 'zod';
 import { isRelayContentError, parsePdfCheckOptions, type PdfCheckOptions } from '../content';
 import { RelayFileDropError } from './errors';
+import { parseFileNamePolicy, type FileNamePolicy } from './filename';
 
 const MIB = 1024 * 1024;
 /** What a form type looks like: it becomes the first part of every file name. */
@@ -25,6 +27,8 @@ const schema = z
       .default(64 * MIB),
     /** Options of the PDF check; its maxBytes is capped at maxFileBytes. */
     pdf: z.unknown().optional(),
+    /** The policy for the file name a message declares (validated and logged, never a path). */
+    fileNames: z.unknown().optional(),
     /** Mode of each dropped file (default 0o640); others may never write (o+w). */
     fileMode: z
       .int()
@@ -77,6 +81,8 @@ export interface FileDropConfig {
   readonly maxFileBytes: number;
   /** What the PDF check is given (maxBytes at most maxFileBytes). */
   readonly pdf: PdfCheckOptions;
+  /** What a declared file name must be (see filename.ts). */
+  readonly fileNames: FileNamePolicy;
   readonly fileMode: number;
 }
 
@@ -111,6 +117,14 @@ export function parseFileDropConfig(input: unknown): FileDropConfig {
     const field = typeof e.details.path === 'string' && e.details.path ? `.${e.details.path}` : '';
     throw refuse(`pdf${field}`, e.message);
   }
+  let fileNames: FileNamePolicy;
+  try {
+    fileNames = parseFileNamePolicy(c.fileNames);
+  } catch (e) {
+    if (!isRelayContentError(e)) throw e;
+    const field = typeof e.details.path === 'string' && e.details.path ? `.${e.details.path}` : '';
+    throw refuse(`fileNames${field}`, e.message);
+  }
   const folders = Object.fromEntries(
     Object.entries(c.folders).map(([formType, folder]) => [
       formType,
@@ -121,6 +135,7 @@ export function parseFileDropConfig(input: unknown): FileDropConfig {
     folders: Object.freeze(folders),
     maxFileBytes: c.maxFileBytes,
     pdf,
+    fileNames,
     fileMode: c.fileMode,
   });
   parsed.add(config);

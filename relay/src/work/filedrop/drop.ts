@@ -1,25 +1,34 @@
 // The relay's atomic file drop: PDFs and evidence of online forms into per-form-type folders (the
-// councils' SMB shares). In: a form type, the message's idempotency key and a body (bytes or a
-// stream). Out: a receipt once the file is on disk under a relay-generated name, or one typed
-// error; nothing half-written, and nothing that was there before, is ever under a final name.
-// This is the one file of the relay that writes these folders.
+// councils' SMB shares). In: a form type, the message's idempotency key, the file name the message
+// declares (optional) and a body (bytes or a stream); a virus scanner (optional). Out: a receipt
+// once the file is on disk under a relay-generated name, or one typed error; nothing half-written,
+// nothing unscanned (unless the scanner's policy is fail-open) and nothing that was there before
+// is ever under a final name. This is the one file of the relay that writes these folders.
 //
-// One drop: mkdir -p the folder; open `.<name>.<16 hex>.tmp` in it ('wx'); stream the body
-// through the PDF check into it (hashing, backpressure, bounded by maxFileBytes); fsync; close;
-// link() it to `<formType>-<sha256(key)[0..32]>.pdf` (atomic, never overwrites); on EEXIST the
-// existing file is compared by SHA-256: the same bytes -> replayed, others -> CONFLICT; unlink
-// the temporary name; fsync the folder. Any failure removes the temporary file.
+// One drop: check the declared file name against the policy (it is never used as a path: it is
+// validated, logged in its clipped form and put in the receipt); mkdir -p the folder; open
+// `.<name>.<16 hex>.tmp` in it ('wx'); stream the body through the PDF check (magic, structure,
+// actions, embedded files, encryption, bounded inflation: see content/pdf.ts) into it (hashing,
+// backpressure, bounded by maxFileBytes); fsync; close; scan the temporary file with clamd
+// (INSTREAM: infected -> RELAY_E_AV_INFECTED naming the signature; clamd unavailable ->
+// RELAY_E_AV_UNAVAILABLE, retried, or under fail-open the file is dropped and flagged
+// 'unscanned'); link() it to `<formType>-<sha256(key)[0..32]>.pdf` (atomic, never overwrites); on
+// EEXIST the existing file is compared by SHA-256: the same bytes -> replayed, others -> CONFLICT;
+// unlink the temporary name; fsync the folder. Any failure removes the temporary file.
 import { createHash, randomBytes } from 'node:crypto';
-import { constants } from 'node:fs';
+import { constants, createReadStream } from 'node:fs';
 import { link, lstat, mkdir, open, opendir, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import type { Scanner } from '../antivirus';
+import { isRelayAvError } from '../antivirus';
 import { clip } from '../content/errors';
 import { isRelayContentError, pdfCheckStream } from '../content';
 import { FORM_TYPE, parseFileDropConfig, type FileDropConfig, type FileDropInput } from './config';
 import { isPermanentDropError, RelayFileDropError } from './errors';
 import { publishDrop } from './events';
+import { checkFileName } from './filename';
 
 /** An idempotency key: 1-200 printable ASCII characters (a Service Bus message id). */
 const KEY = /^[\x20-\x7e]{1,200}$/;
@@ -42,6 +51,11 @@ export interface DropInput {
    * a stream body: it is consumed, or destroyed when the drop is refused or fails.
    */
   readonly body: Uint8Array | Readable;
+  /**
+   * The file name the message declares (Service Bus property `fileName`, or the filename of a
+   * Content-Disposition header): checked against the policy and logged, never used as a path.
+   */
+  readonly fileName?: unknown;
   /** Aborts the drop (shutdown, lost lock): the temporary file is removed. */
   readonly signal?: AbortSignal | undefined;
 }
@@ -59,6 +73,16 @@ export interface DropReceipt {
   readonly sha256: string;
   /** True when the same bytes were already there under that name (an earlier delivery). */
   readonly replayed: boolean;
+  /** The declared file name as it may be logged (clipped, printable), when the message gave one. */
+  readonly declaredName?: string;
+  /**
+   * What the checks flagged but the policy let through, sorted: the PDF check's findings (e.g.
+   * 'javascript', 'embedded-file' under a 'flag' policy) and 'unscanned' when the scanner could
+   * not scan the file under fail-open.
+   */
+  readonly findings: readonly string[];
+  /** The virus scan: 'clean', 'unscanned' (fail-open) or 'off' (no scanner configured). */
+  readonly scan: 'clean' | 'unscanned' | 'off';
 }
 
 export interface FileDrop {
@@ -76,6 +100,8 @@ export interface FileDrop {
 export interface FileDropDeps {
   /** Milliseconds since the epoch, compared with file times by sweep() (default Date.now). */
   readonly now?: () => number;
+  /** Scans each file before it is published (clamd); absent: files are not scanned. */
+  readonly scanner?: Scanner | undefined;
 }
 
 /**
@@ -217,6 +243,10 @@ async function syncFolder(folder: string, formType: string): Promise<void> {
   }
 }
 
+function isAborted(signal: AbortSignal | undefined): boolean {
+  return signal?.aborted === true;
+}
+
 function aborted(formType: string): RelayFileDropError {
   return new RelayFileDropError(
     'RELAY_E_FILEDROP_ABORTED',
@@ -227,7 +257,7 @@ function aborted(formType: string): RelayFileDropError {
 
 /** Types what a failed pipeline rejected with. */
 function streamFailure(e: unknown, formType: string, signal: AbortSignal | undefined): Error {
-  if (isRelayContentError(e) || e instanceof RelayFileDropError) return e;
+  if (isRelayContentError(e) || e instanceof RelayFileDropError || isRelayAvError(e)) return e;
   if (signal?.aborted === true || (e as { name?: unknown } | null)?.name === 'AbortError') {
     return aborted(formType);
   }
@@ -246,6 +276,7 @@ export function createFileDrop(
 ): FileDrop {
   const config = parseFileDropConfig(input);
   const now = deps.now ?? Date.now;
+  const scanner = deps.scanner;
   /** Temporary files of drops under way: sweep() never touches them. */
   const writing = new Set<string>();
 
@@ -306,6 +337,7 @@ export function createFileDrop(
     source: Readable,
     signal: AbortSignal | undefined,
     progress: { bytes: number },
+    named: { declaredName?: string },
   ): Promise<DropReceipt> => {
     try {
       await mkdir(folder, { recursive: true, mode: 0o750 });
@@ -334,6 +366,7 @@ export function createFileDrop(
         throw streamFailure(e, formType, signal);
       }
       progress.bytes = sink.bytes;
+      const findings = new Set<string>(check.summary?.findings ?? []);
       const open_ = handle;
       handle = undefined;
       try {
@@ -342,6 +375,18 @@ export function createFileDrop(
         throw ioError('close the file', e, formType);
       }
       if (signal?.aborted === true) throw aborted(formType);
+      let scan: DropReceipt['scan'] = 'off';
+      if (scanner !== undefined) {
+        // The file as written (not the body as sent): what lands in the share is what was scanned.
+        const outcome = await scanner.scan(createReadStream(temp), {
+          formType,
+          ...(signal === undefined ? {} : { signal }),
+        });
+        scan = outcome.verdict;
+        if (outcome.verdict === 'unscanned') findings.add('unscanned');
+        // The scan took time: the caller may have given up meanwhile.
+        if (isAborted(signal)) throw aborted(formType);
+      }
       const written = { sha256: sink.digest(), size: sink.bytes };
       const replayed = await publish(temp, path, name, formType, written);
       await unlink(temp).then(
@@ -352,7 +397,17 @@ export function createFileDrop(
         () => undefined,
       );
       await syncFolder(folder, formType);
-      return Object.freeze({ formType, folder, name, path, ...written, replayed });
+      return Object.freeze({
+        formType,
+        folder,
+        name,
+        path,
+        ...written,
+        replayed,
+        ...(named.declaredName === undefined ? {} : { declaredName: named.declaredName }),
+        findings: Object.freeze([...findings].sort()),
+        scan,
+      });
     } finally {
       await handle?.close().catch(() => undefined);
       if (tempExists) await unlink(temp).catch(() => undefined);
@@ -367,11 +422,17 @@ export function createFileDrop(
     const stream = body instanceof Readable ? body : undefined;
     let formType = typeof given.formType === 'string' ? clip(given.formType.slice(0, 64)) : '';
     let name = '';
+    let declaredName: string | undefined;
     const progress = { bytes: 0 };
     try {
       const found = folderOf(given.formType);
       formType = found.formType;
       name = fileDropName(found.formType, given.key ?? '');
+      const declared =
+        given.fileName === undefined && !config.fileNames.required
+          ? undefined
+          : checkFileName(given.fileName, config.fileNames);
+      declaredName = declared?.shown;
       if (stream === undefined && !(body instanceof Uint8Array)) {
         throw new RelayFileDropError(
           'RELAY_E_FILEDROP_REQUEST',
@@ -382,19 +443,24 @@ export function createFileDrop(
       const signal = given.signal;
       if (signal?.aborted === true) throw aborted(formType);
       const source = stream ?? Readable.from(slices(body as Uint8Array), { objectMode: false });
-      const receipt = await write(formType, found.folder, name, source, signal, progress);
+      const receipt = await write(formType, found.folder, name, source, signal, progress, {
+        ...(declaredName === undefined ? {} : { declaredName }),
+      });
       publishDrop({
         formType,
         name,
         size: receipt.size,
         replayed: receipt.replayed,
         outcome: receipt.replayed ? 'replayed' : 'written',
+        ...(declaredName === undefined ? {} : { declaredName }),
+        findings: receipt.findings,
+        scan: receipt.scan,
       });
       return receipt;
     } catch (e) {
       if (stream !== undefined && !stream.destroyed) stream.destroy();
       const error =
-        e instanceof RelayFileDropError || isRelayContentError(e)
+        e instanceof RelayFileDropError || isRelayContentError(e) || isRelayAvError(e)
           ? e
           : ioError('drop the file', e, formType);
       publishDrop({
@@ -404,6 +470,9 @@ export function createFileDrop(
         replayed: false,
         outcome: isPermanentDropError(error) ? 'refused' : 'failed',
         code: error.code,
+        ...(declaredName === undefined ? {} : { declaredName }),
+        ...(typeof error.details.rule === 'string' ? { rule: error.details.rule } : {}),
+        ...(typeof error.details.signature === 'string' ? { virus: error.details.signature } : {}),
       });
       throw error;
     }

@@ -56,13 +56,18 @@ export function isFileDropError(
 
 /**
  * Codes after which the message is dead-lettered: retrying cannot help. RELAY_E_CONTENT_PDF (the
- * content module's refusal of a body that is not a whole PDF) is one of them.
+ * content module's refusal of a body that is not an acceptable PDF), RELAY_E_CONTENT_NAME (a
+ * declared file name the policy refuses) and the scanner's permanent verdicts (infected,
+ * unscannable) are among them; RELAY_E_AV_UNAVAILABLE is not: the scan is retried.
  */
 export const FILEDROP_DEAD_LETTER_CODES: ReadonlySet<string> = new Set([
   'RELAY_E_FILEDROP_REQUEST',
   'RELAY_E_FILEDROP_FORM_TYPE',
   'RELAY_E_FILEDROP_CONFLICT',
   'RELAY_E_CONTENT_PDF',
+  'RELAY_E_CONTENT_NAME',
+  'RELAY_E_AV_INFECTED',
+  'RELAY_E_AV_UNSCANNABLE',
 ]);
 
 /** Codes after which the message is abandoned: it comes back later and the drop is retried. */

@@ -1,6 +1,7 @@
 // Observability of the file drop for tests and suites. In: the outcome of one drop. Out: a message
-// on node:diagnostics_channel `relay:filedrop`: {formType, name, size, replayed, outcome, code?}.
-// Never an idempotency key, any of the body, or a path: only the relay-generated file name.
+// on node:diagnostics_channel `relay:filedrop`: {formType, name, size, replayed, outcome, code?,
+// rule?, virus?, declaredName?, findings?, scan?}. Never an idempotency key, any of the body,
+// or a path: only the relay-generated file name and the declared name in its clipped form.
 import diagnostics from 'node:diagnostics_channel';
 
 export const FILEDROP_CHANNELS = Object.freeze({
@@ -26,6 +27,19 @@ export interface DropEvent {
   readonly outcome: DropOutcome;
   /** The error code of a refused or failed drop. */
   readonly code?: string;
+  /** The rule a content or name check found broken (details.rule of the error). */
+  readonly rule?: string;
+  /**
+   * The signature clamd named (RELAY_E_AV_INFECTED). Not called `signature`: evidence capture
+   * redacts fields of that name as SAS signatures.
+   */
+  readonly virus?: string;
+  /** The declared file name in its loggable form (clipped, printable). */
+  readonly declaredName?: string;
+  /** What the checks flagged but let through (written drops). */
+  readonly findings?: readonly string[];
+  /** The virus scan of a written drop. */
+  readonly scan?: 'clean' | 'unscanned' | 'off';
 }
 
 export function publishDrop(event: DropEvent): void {

@@ -5,6 +5,7 @@ import diagnostics from 'node:diagnostics_channel';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pdfAround } from '../../helpers/pdf-bytes';
 import { FILEDROP_CHANNELS, type DropEvent } from '../../../src/work/filedrop';
 
 /** A fresh folder under the system's temporary folder, removed when `t` ends. */
@@ -14,12 +15,9 @@ export async function tempRoot(t: tap.Test): Promise<string> {
   return root;
 }
 
-/** A minimal valid PDF (header, one object, trailer, %%EOF) whose bytes depend on `text`. */
+/** A small valid PDF (objects, xref, startxref, %%EOF) whose bytes depend on `text`. */
 export function minimalPdf(text = 'form'): Buffer {
-  return Buffer.from(
-    `%PDF-1.7\n1 0 obj\n<< /Title (${text}) >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n`,
-    'latin1',
-  );
+  return pdfAround(Buffer.from(`(${text})`, 'latin1'));
 }
 
 /** The names in `folder`, sorted; [] when it does not exist. */
