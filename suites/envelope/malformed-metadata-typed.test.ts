@@ -14,6 +14,7 @@ void kase('ENV-019', async (t) => {
       outcomeOf(() => envelopeMetadataTarget.run(input)); // rethrows anything untyped
       return true;
     }),
+    10_000, // issue 10: at least 10,000 cases of the envelope metadata in npm test
   );
   const hostile: [string, unknown][] = [
     [

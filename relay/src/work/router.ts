@@ -88,6 +88,13 @@ export const WORK_DEAD_LETTER_CODES: ReadonlySet<string> = new Set([
 export const OPEN_BREAKER_MIN_HOLD_MS = 1000;
 
 /**
+ * How long a message whose file could not be scanned (clamd unavailable, fail-closed) is held
+ * before it is abandoned: redelivered at once, it would use up the broker's max delivery count
+ * in a second while clamd restarts.
+ */
+export const SCANNER_UNAVAILABLE_HOLD_MS = 2000;
+
+/**
  * What to do with a Service Bus message whose work failed with `e`: dead-letter (with the code
  * as reason and the message as description) for a permanent refusal; abandon otherwise, an
  * unknown error included, so that the broker's max delivery count decides in the end. Work an
@@ -103,6 +110,9 @@ export function workSettlement(e: unknown): Settlement {
   if (e.code === 'RELAY_E_BACKOFFICE_OPEN' && typeof retryInMs === 'number') {
     const holdMs = Math.max(OPEN_BREAKER_MIN_HOLD_MS, Math.ceil(retryInMs));
     return { action: 'abandon', code: e.code, holdMs };
+  }
+  if (e.code === 'RELAY_E_AV_UNAVAILABLE') {
+    return { action: 'abandon', code: e.code, holdMs: SCANNER_UNAVAILABLE_HOLD_MS };
   }
   return { action: 'abandon', code: e.code };
 }

@@ -54,12 +54,13 @@ void t.test('valid options are complete, frozen, and reused as they are', (t) =>
   t.end();
 });
 
-void t.test('the relay-content family declares its three codes with readable summaries', (t) => {
+void t.test('the relay-content family declares its four codes with readable summaries', (t) => {
   t.equal(RELAY_CONTENT_ERRORS.name, 'relay-content');
   t.same(RELAY_CONTENT_ERRORS.codes, [
     'RELAY_E_CONTENT_XML',
     'RELAY_E_CONTENT_PDF',
     'RELAY_E_CONTENT_CONFIG',
+    'RELAY_E_CONTENT_NAME',
   ]);
   for (const code of RELAY_CONTENT_ERRORS.codes) {
     t.ok(RELAY_CONTENT_ERRORS.specs[code].summary.length >= 20, `${code} is explained`);
