@@ -135,6 +135,20 @@ export class PdfLexer {
     this.#lastSolid = pos;
   }
 
+  /** Forgets everything but the sink: lexes anew from `pos`. */
+  reset(pos = 0): void {
+    this.pos = pos;
+    this.#lastSolid = pos;
+    this.#mode = NORMAL;
+    this.#nameLength = 0;
+    this.#nameOver = false;
+    this.#tokenLength = 0;
+    this.#tokenOver = false;
+    this.#depth = 0;
+    this.#escape = false;
+    this.#dfa = 0;
+  }
+
   /**
    * Lexes buf[from, to). Returns where it stopped: `to`, or the index right after a token the
    * sink asked to stop at (the owner then takes the bytes from there).

@@ -64,12 +64,16 @@ export class NameSink implements LexSink {
   }
 }
 
-/** Reads up to `n` pairs of non-negative integers from content[0, first). */
+/**
+ * The offsets (from /First) of the first `n` objects, from the header content[0, first): `n`
+ * pairs of non-negative integers (object number, offset). Undefined when it is not that.
+ */
 function offsetsOf(content: Buffer, n: number, first: number): Uint32Array | undefined {
-  const out = new Uint32Array(Math.min(n * 2, (first >> 1) + 2));
-  let count = 0;
+  // Each pair takes 4 bytes at least ("1 0 "): no more fit before /First.
+  if (n > (first >> 2) + 1) return undefined;
+  const out = new Uint32Array(n);
   let i = 0;
-  while (count < n * 2) {
+  for (let count = 0; count < n * 2; count++) {
     while (i < first && WHITE[content[i] ?? 0] === 1) i++;
     if (i >= first) return undefined;
     let v = 0;
@@ -82,8 +86,7 @@ function offsetsOf(content: Buffer, n: number, first: number): Uint32Array | und
     }
     if (i === start || v > 0xffffffff) return undefined;
     if (i < first && WHITE[content[i] ?? 0] !== 1) return undefined;
-    if (count >= out.length) return undefined;
-    out[count++] = v;
+    if (count % 2 === 1) out[count >> 1] = v;
   }
   return out;
 }
@@ -101,19 +104,21 @@ export function scanObjectStream(
 ): boolean {
   if (n === undefined || first === undefined || first > content.length) return false;
   if (n === 0) return true;
-  const pairs = offsetsOf(content, n, first);
-  if (pairs === undefined) return false;
-  const starts: number[] = [];
-  for (let i = 1; i < pairs.length; i += 2) {
-    const start = first + (pairs[i] ?? 0);
+  const offsets = offsetsOf(content, n, first);
+  if (offsets === undefined) return false;
+  offsets.sort();
+  const lexer = new PdfLexer(new NameSink(findings, { at }), 0);
+  for (let i = 0; i < offsets.length; i++) {
+    const start = first + (offsets[i] ?? 0);
     if (start > content.length) return false;
-    starts.push(start);
-  }
-  const unique = [...new Set(starts)].sort((a, b) => a - b);
-  for (let i = 0; i < unique.length; i++) {
-    const start = unique[i] ?? 0;
-    const end = unique[i + 1] ?? content.length;
-    const lexer = new PdfLexer(new NameSink(findings, { at }), 0);
+    if (i > 0 && offsets[i] === offsets[i - 1]) continue;
+    let next = i + 1;
+    while (next < offsets.length && offsets[next] === offsets[i]) next++;
+    const end =
+      next < offsets.length
+        ? Math.min(content.length, first + (offsets[next] ?? 0))
+        : content.length;
+    lexer.reset(start);
     lexer.feed(content, start, end);
     lexer.finish();
   }

@@ -29,6 +29,16 @@ const HEADER_WINDOW = 64;
 const HIST = HEADER_WINDOW + 8;
 /** Bytes of a piece that may be the start of `endstream` (its length minus one). */
 const TENTATIVE = ENDSTREAM.length - 1;
+/**
+ * How many `obj` candidates one body may have checked with the header DFA; past it, every
+ * candidate counts as a header (its stream's names are then scanned: safe, and linear work).
+ */
+export const MAX_HEADER_CHECKS = 4096;
+
+/** What is left of a body's MAX_HEADER_CHECKS, shared by its streams. */
+export interface HeaderBudget {
+  left: number;
+}
 
 export interface StreamPlan {
   /** /Length when a direct integer. */
@@ -45,6 +55,7 @@ export class StreamData {
   readonly #plan: StreamPlan;
   readonly #findings: PdfFindings;
   readonly #refuse: Refuse;
+  readonly #budget: HeaderBudget;
   /** 0: skipping to the end of the `stream` line; 1: after a CR; 2: in the data. */
   #pre = 0;
   /** Data bytes taken, including up to TENTATIVE that may be taken back. */
@@ -58,10 +69,11 @@ export class StreamData {
   #lag: Buffer = Buffer.alloc(0);
   #done = false;
 
-  constructor(plan: StreamPlan, findings: PdfFindings, refuse: Refuse) {
+  constructor(plan: StreamPlan, findings: PdfFindings, refuse: Refuse, budget: HeaderBudget) {
     this.#plan = plan;
     this.#findings = findings;
     this.#refuse = refuse;
+    this.#budget = budget;
     this.#names = new NameSink(findings, { defer: true });
   }
 
@@ -142,8 +154,8 @@ export class StreamData {
       this.#keptBytes += dataEnd - i;
       if (takeBack > 0) this.#takeBack(takeBack);
     }
-    const matches = this.#headers(view, i, dataEnd);
-    this.#feedSub(view, i, dataEnd, matches, at + (i - from), end >= 0, takeBack);
+    const first = this.#sub === undefined ? this.#header(view, i, dataEnd) : -1;
+    this.#feedSub(view, i, dataEnd, first, at + (i - from), end >= 0, takeBack);
     this.#seen = seen;
     if (end >= 0) {
       this.#done = true;
@@ -194,64 +206,64 @@ export class StreamData {
   }
 
   /**
-   * Indexes in buf (each in [a, b)) where an object header `N G obj` ends in the data: its
-   * `obj` found with indexOf (also across the previous piece), then confirmed by the header DFA
-   * run over the HEADER_WINDOW bytes before it from every state (so it may match more than a
-   * viewer would, never less). An `obj` whose next byte has not arrived is decided next time.
+   * The index in buf (in [a, b)) where the first object header `N G obj` of the data ends, or
+   * -1: each `obj` found with indexOf (also across the previous piece) and followed by white
+   * space or a delimiter is confirmed by the header DFA, run over the HEADER_WINDOW bytes before
+   * it from every state (so it may match more than a viewer would, never less); past the body's
+   * budget of checks, it is taken as a header. An `obj` whose next byte has not arrived yet is
+   * decided with the next piece.
    */
-  #headers(view: Buffer, a: number, b: number): number[] {
-    const out: number[] = [];
+  #header(view: Buffer, a: number, b: number): number {
     const hist = this.#hist;
     const h = hist.length;
     // The data seen: hist then view[a, ...); logical position x >= h is view[a + x - h].
     const byteAt = (x: number): number => (x < h ? (hist[x] ?? 0) : (view[a + x - h] ?? 0));
     const limit = h + (b - a); // logical end of the data in this piece
-    const consider = (p: number): void => {
+    const isHeader = (p: number): boolean => {
       const f = p + 3;
-      if (f >= limit) return; // the next byte is `endstream` ('e'), or has not arrived
-      if (ENDS[byteAt(f)] !== 1) return;
+      if (f >= limit) return false; // the next byte is `endstream` ('e'), or has not arrived
+      if (ENDS[byteAt(f)] !== 1) return false;
+      if (this.#budget.left <= 0) return true;
+      this.#budget.left--;
       const from = Math.max(0, p - HEADER_WINDOW);
       const win = new Uint8Array(f + 1 - from);
       for (let x = from; x <= f; x++) win[x - from] = byteAt(x);
-      if (headerIn(win)) out.push(a + f - h);
+      return headerIn(win);
     };
     if (h > 0) {
-      const probe = Buffer.concat([
-        hist.subarray(Math.max(0, h - 3)),
-        view.subarray(a, Math.min(b, a + 3)),
-      ]);
       const base = Math.max(0, h - 3);
+      const probe = Buffer.concat([hist.subarray(base), view.subarray(a, Math.min(b, a + 3))]);
       for (let p = probe.indexOf(OBJ); p >= 0 && base + p < h; p = probe.indexOf(OBJ, p + 1)) {
-        consider(base + p);
+        if (isHeader(base + p)) return a + base + p + 3 - h;
       }
     }
     for (let k = view.indexOf(OBJ, a); k >= 0 && k + 3 <= b; k = view.indexOf(OBJ, k + 1)) {
-      consider(h + k - a);
+      if (isHeader(h + k - a)) return k + 3;
     }
-    return out;
+    return -1;
   }
 
   /**
-   * Feeds the hidden-object lexer the data buf[a, b): a new lexer starts at each header end in
-   * `matches`. The last TENTATIVE bytes are held back (they may be `endstream`) until known.
+   * Feeds the hidden-object lexer the data buf[a, b), starting it at `first` (a header's end)
+   * when it has not started. Once started it reads the rest of the stream's data: its own guard
+   * leaves a string or comment at an object header. The last TENTATIVE bytes are held back
+   * (they may be `endstream`) until known.
    */
   #feedSub(
     buf: Buffer,
     a: number,
     b: number,
-    matches: readonly number[],
+    first: number,
     at: number,
     ended: boolean,
     takeBack: number,
   ): void {
     let from = a;
-    for (const k of matches) {
-      this.#subFeed(buf, from, k, true);
-      this.#sub?.finish();
+    if (first >= 0) {
       this.#findings.add('hidden-object');
-      this.#sub = new PdfLexer(this.#names, at + (k - a));
+      this.#sub = new PdfLexer(this.#names, at + (first - a));
       this.#lag = Buffer.alloc(0);
-      from = k;
+      from = first;
     }
     if (this.#sub === undefined) return;
     if (ended) {

@@ -49,7 +49,7 @@ import { decodable, decodeChain, reachesFlate, type InflateBudget } from './pdf-
 import { PdfLexer } from './pdf-lexer';
 import { scanObjectStream } from './pdf-objstm';
 import { PdfFindings, type PdfFinding } from './pdf-rules';
-import { StreamData } from './pdf-stream';
+import { MAX_HEADER_CHECKS, StreamData, type HeaderBudget } from './pdf-stream';
 import { PdfStructure, type TopDict } from './pdf-structure';
 
 const MIB = 1024 * 1024;
@@ -160,6 +160,7 @@ export function createPdfCheck(input?: PdfCheckInput | PdfCheckOptions): PdfChec
     total: o.maxTotalInflatedBytes,
     used: 0,
   };
+  const headerChecks: HeaderBudget = { left: MAX_HEADER_CHECKS };
   let stream: OpenStream | undefined;
   /** The first object stream that could not be read (refused at the end). */
   let unreadable: { why: string; offset: number } | undefined;
@@ -183,6 +184,7 @@ export function createPdfCheck(input?: PdfCheckInput | PdfCheckOptions): PdfChec
       { length: dict.length, keep, maxKeep: o.maxStreamBytes },
       findings,
       refuse,
+      headerChecks,
     );
     return { data, dict, objectStream, keep };
   };
