@@ -100,4 +100,13 @@ export const TLS_CASES = defineCases('tls', [
     level: 'must',
     profiles: [...BOTH],
   },
+  {
+    id: 'TLS-010',
+    title: "the relay's TLS policy does not follow weakened Node defaults",
+    requirement:
+      "Started with NODE_OPTIONS='--tls-min-v1.0 --tls-cipher-list=ALL:@SECLEVEL=0' (process-wide defaults an operator might set to reach an old server) in connectivity mode https, the relay must still refuse a TLS 1.0-only back-office service and every ClientHello of its own TLS clients (probes, AMQP over WebSockets, Hybrid Connections sockets, the back-office client) must still offer only TLS 1.2+ and no weak suite. (The Service Bus SDK's own AMQPS connection on 5671 takes Node's process defaults: docs/tls.md.)",
+    source: `${ISSUE}; ${NCSC} (configure TLS explicitly); ${BCP195}`,
+    level: 'should',
+    profiles: [...BOTH],
+  },
 ]);

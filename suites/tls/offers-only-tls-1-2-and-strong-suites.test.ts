@@ -14,12 +14,21 @@ import { join } from 'node:path';
 import t from 'tap';
 import type { NetworkMap } from '../../relay/src/connectivity';
 import { writeFileAtomic } from '../../simulator/src/cloud/tls/ca';
+import { createTestCertificates } from '../../simulator/src/cloud/tls/test-certs';
 import { kase } from '../lib/case';
-import { helloFindings, startHelloServer, type HelloServer } from '../lib/hostile/tls';
+import {
+  helloFindings,
+  startHelloServer,
+  startTlsService,
+  type HelloServer,
+} from '../lib/hostile/tls';
 import { isEvent, startRelayChild, type RelayChild } from '../lib/relay-child';
 import { startRelayWorld, type Json } from '../lib/relay-world';
 
 type Endpoint = NetworkMap['endpoints'][number];
+
+/** What an operator might put in the relay's environment "to reach an old server". */
+const WEAK_NODE_OPTIONS = '--tls-min-v1.0 --tls-cipher-list=ALL:@SECLEVEL=0';
 
 void (async () => {
   const rw = await startRelayWorld(t, {
@@ -76,14 +85,28 @@ void (async () => {
       ),
     }),
   );
+  // A TLS 1.0-only service (TLS-010), with a certificate from a test CA the relay trusts.
+  const certs = createTestCertificates({ hosts: ['localhost', '127.0.0.1'] });
+  const v10 = await startTlsService(t, {
+    ...certs.good,
+    minVersion: 'TLSv1',
+    maxVersion: 'TLSv1',
+    ciphers: 'DEFAULT@SECLEVEL=0',
+  });
   const bundle = join(rw.dir, 'ca-and-back-office-ca.pem');
-  writeFileSync(bundle, `${readFileSync(worldCaPath, 'utf8').trim()}\n${backOffice.caPem}`);
+  writeFileSync(
+    bundle,
+    `${readFileSync(worldCaPath, 'utf8').trim()}\n${backOffice.caPem.trim()}\n${certs.caPem}`,
+  );
   const configFor = (name: string, mode: 'auto' | 'https'): string =>
     rw.writeRelayConfig(name, (c: Json) => {
       (c.egress as Json).networkMapFile = relayMapPath;
       (c.connectivity as Json).mode = mode;
       c.tls = { caFile: bundle };
       (c.backOffice as Json)['council-tax'] = `https://127.0.0.1:${String(backOfficePeek.port)}`;
+      (c.backOffice as Json)['tls-v1-0'] = v10.url();
+      (c.routes as Json[]).push({ name: 'tls-v1-0', use: 'retrieve', service: 'tls-v1-0' });
+      c.delivery = { attempts: 2, backoff: { baseMs: 20, maxMs: 100, factor: 2, jitter: 0.2 } };
     });
   const ref = backOffice.data.councilTax.references[0] ?? '';
   const docRef = backOffice.data.councilTax.references[1] ?? ref;
@@ -241,6 +264,54 @@ void (async () => {
       sb5671.includes('servicebus-amqps'),
       `in https mode 5671 carries no AMQPS (dialled for: ${sb5671.join(', ') || 'nothing'})`,
     );
+    await relay.stop();
+  });
+
+  await kase('TLS-010', async (t) => {
+    mark();
+    const relay = startRelayChild(t, configFor('relay-peek-weak-defaults.json', 'https'), {
+      NODE_EXTRA_CA_CERTS: bundle,
+      NODE_OPTIONS: WEAK_NODE_OPTIONS,
+    });
+    await rw.live(relay);
+    let environ = '';
+    try {
+      environ = readFileSync(`/proc/${String(relay.pid)}/environ`, 'utf8');
+    } catch {
+      // not Linux: the flags are still in the child's environment, unread
+    }
+    const options = environ.split('\0').find((v) => v.startsWith('NODE_OPTIONS='));
+    t.ok(
+      environ === '' ||
+        WEAK_NODE_OPTIONS.split(' ').every((flag) => options?.includes(flag) === true),
+      `the relay process runs with ${options ?? `NODE_OPTIONS=${WEAK_NODE_OPTIONS}`}`,
+    );
+    await work(t);
+    const refused = await tenant.call('/council-tax/probe', { method: 'GET', route: 'tls-v1-0' });
+    let answer: { code?: string; message?: string } = {};
+    try {
+      answer = JSON.parse(refused.body.toString('utf8')) as typeof answer;
+    } catch {
+      // an answer from the service itself: the check below fails on it
+    }
+
+    t.equal(refused.status, 503, 'a TLS 1.0-only back-office service is still refused (503)');
+    t.match(
+      answer,
+      { code: 'RELAY_E_BACKOFFICE_TRANSIENT', message: /ERR_SSL_/ },
+      `with a typed error naming the TLS failure: "${answer.message ?? ''}"`,
+    );
+    t.same(v10.requests, [], 'no HTTP request reached the TLS 1.0 service');
+    for (const [label, server, sni] of [
+      [`Service Bus ${sbHost}:443 (AMQP over WebSockets)`, peekOf(sbHost, 443), sbHost],
+      [`Hybrid Connections ${hcHost}:443`, peekOf(hcHost, 443), hcHost],
+      [`probe of ${sbHost}:5671`, peekOf(sbHost, 5671), sbHost],
+      [`probe of ${hcHost}:9352`, peekOf(hcHost, 9352), hcHost],
+      ['back-office HTTPS (council-tax)', backOfficePeek, undefined],
+    ] as const) {
+      const n = clean(t, label, server, marks.get(server) ?? 0, sni);
+      t.ok(n >= 1, `${label}: ${n} ClientHello(s) under ${WEAK_NODE_OPTIONS}`);
+    }
     await relay.stop();
   });
 })();

@@ -4,8 +4,8 @@
 // any packet: the returned URL names the loopback target from the network map, or the
 // checked address itself in production so the name is not resolved again) and the socket
 // factory with the configured CA and minVersion (the listener keeps the logical Host header
-// and TLS server name through its dialTarget()). With a CA configured, every listener socket
-// shares the egress trust set's one secure context (tls-trust.ts: trustContext).
+// and TLS server name through its dialTarget()). Every listener socket shares the egress trust
+// set's one secure context (tls-trust.ts: trustContext): store, minVersion, cipher list.
 import type { SecureContext } from 'node:tls';
 import type { WsTlsOptions } from '../transports/ws-client';
 import { wsSocketFactory } from '../transports/ws-socket';
@@ -13,7 +13,7 @@ import type { SocketFactory } from '../transports/socket';
 import type { Egress } from './egress';
 import { EgressError } from './errors';
 import type { Mode } from './modes';
-import { trustContext } from './tls-trust';
+import { RELAY_TLS_CIPHERS, trustContext } from './tls-trust';
 
 /** The listener endpoint for a mode. */
 export function hybridEndpointFor(mode: Mode, egress: Egress): string {
@@ -51,21 +51,21 @@ export function hybridDial(egress: Egress): HybridDial {
 
 /**
  * The TLS options of every listener socket (control and rendezvous): the configured CA added
- * to Node's roots, minVersion, verification always on. The listener gives the logical host
- * as the server name (its dialTarget), so the certificate is checked against that name. With
- * a CA, `secureContext` (made once per trust set) carries the store and minVersion: the
- * options are spread into tls.connect by ws and the streaming client, and tls.connect uses
- * the context instead of parsing `ca` again for every connection.
+ * to Node's roots, minVersion, the relay's cipher list, verification always on. The listener
+ * gives the logical host as the server name (its dialTarget), so the certificate is checked
+ * against that name. `secureContext` (made once per trust set, tls-trust.ts) carries the store,
+ * minVersion and the suites: the options are spread into tls.connect by ws and the streaming
+ * client, and tls.connect uses the context rather than building one for every connection.
  */
 export function hybridTlsOptions(egress: Egress): WsTlsOptions {
   const { minVersion } = egress.trust;
   const context = trustContext(egress.trust);
-  const options: WsTlsOptions & { readonly secureContext?: SecureContext } = {
+  const options: WsTlsOptions & { readonly secureContext: SecureContext } = {
     minVersion,
+    ciphers: RELAY_TLS_CIPHERS,
     rejectUnauthorized: true,
-    ...(context === undefined
-      ? {}
-      : { ca: context.ca as string[], secureContext: context.secureContext }),
+    secureContext: context.secureContext,
+    ...(context.ca === undefined ? {} : { ca: context.ca as string[] }),
   };
   return Object.freeze(options);
 }

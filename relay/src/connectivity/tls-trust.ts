@@ -4,10 +4,12 @@
 // servername = the logical host, the certificate checked against the logical host whatever
 // address is dialled, rejectUnauthorized always true. Error: RELAY_E_EGRESS_CA.
 //
-// With a CA configured the trust store is one tls.SecureContext per trust set, made once
-// (trustContext): `ca: [...rootCertificates, ...extraCa]` on each connection made Node parse
-// ~140 root certificates for every handshake (about 20-45 ms of CPU each; docs/tls.md).
-import { X509Certificate } from 'node:crypto';
+// Each trust set has one tls.SecureContext, made once (trustContext): the store (with a CA
+// configured, `ca: [...rootCertificates, ...extraCa]` on each connection made Node parse ~140
+// root certificates for every handshake, about 20-45 ms of CPU each), minVersion and the
+// cipher list, fixed here rather than taken from Node's process-wide defaults, which
+// NODE_OPTIONS can weaken (--tls-min-v1.0, --tls-cipher-list; TLS-010, docs/tls.md).
+import { constants, X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import {
@@ -67,28 +69,45 @@ export interface TlsTrust {
   readonly extraCa: readonly string[];
 }
 
-/** The trust store of a trust set with extra CAs: Node's roots plus the CAs, and minVersion. */
+/**
+ * The cipher list of every TLS client of the relay: Node's built-in default (no RC4, 3DES,
+ * DES, NULL, EXPORT, anonymous, MD5, PSK, SRP or CAMELLIA suite), fixed here so that the
+ * process-wide default, which `--tls-cipher-list` (also through NODE_OPTIONS) replaces, does
+ * not decide it.
+ */
+export const RELAY_TLS_CIPHERS: string = constants.defaultCoreCipherList;
+
+/** The lowest TLS version any TLS client of the relay accepts, whatever --tls-min-v1.x says. */
+export const RELAY_TLS_MIN_VERSION = 'TLSv1.2' satisfies TlsMinVersion;
+
+/** The secure context of a trust set: the CA store, minVersion and the cipher list. */
 export interface TrustContext {
-  /** Made once per trust set; tls.connect takes its store and minVersion from here. */
+  /** Made once per trust set; tls.connect takes its store, versions and suites from here. */
   readonly secureContext: SecureContext;
-  /** The certificates the context trusts (Node's roots, then the extra CAs), for readers. */
-  readonly ca: readonly string[];
+  /** The certificates it trusts (Node's roots, then the extra CAs); undefined: the default store. */
+  readonly ca: readonly string[] | undefined;
 }
 
 const contexts = new WeakMap<TlsTrust, TrustContext>();
 
 /**
- * The secure context of `trust` (made on first use, then shared by every connection with the
- * same trust object), or undefined when no extra CA is configured: then each connection uses
- * Node's default store as it always did, which costs no parsing.
+ * The secure context of `trust`, made on first use and then shared by every connection with
+ * the same trust object: with extra CAs, Node's roots plus them (parsed once, not on every
+ * handshake); without, Node's default store (with NODE_EXTRA_CA_CERTS), as before.
  */
-export function trustContext(trust: TlsTrust): TrustContext | undefined {
-  if (trust.extraCa.length === 0) return undefined;
+export function trustContext(trust: TlsTrust): TrustContext {
   let found = contexts.get(trust);
   if (found === undefined) {
-    const ca = Object.freeze([...rootCertificates, ...trust.extraCa]);
+    const ca =
+      trust.extraCa.length === 0
+        ? undefined
+        : Object.freeze([...rootCertificates, ...trust.extraCa]);
     found = Object.freeze({
-      secureContext: createSecureContext({ ca: [...ca], minVersion: trust.minVersion }),
+      secureContext: createSecureContext({
+        minVersion: trust.minVersion,
+        ciphers: RELAY_TLS_CIPHERS,
+        ...(ca === undefined ? {} : { ca: [...ca] }),
+      }),
       ca,
     });
     contexts.set(trust, found);
@@ -97,19 +116,20 @@ export function trustContext(trust: TlsTrust): TrustContext | undefined {
 }
 
 /**
- * The certificate checks every outbound TLS connection makes, for a logical host. With extra
- * CAs, `secureContext` carries the store and minVersion (tls.connect then ignores `ca` and
- * `minVersion`, which are given as well so that the options say what the context holds).
+ * The certificate checks every outbound TLS connection makes, for a logical host.
+ * `secureContext` carries the store, minVersion and the cipher list (tls.connect then ignores
+ * `ca`, `minVersion` and `ciphers`, which are given as well so that the options say what the
+ * context holds).
  */
 export function tlsClientOptions(trust: TlsTrust, logicalHost: string): ConnectionOptions {
   const host = logicalHost.replace(/^\[(.*)\]$/, '$1');
   const context = trustContext(trust);
   return {
     minVersion: trust.minVersion,
+    ciphers: RELAY_TLS_CIPHERS,
     rejectUnauthorized: true,
-    ...(context === undefined
-      ? {}
-      : { secureContext: context.secureContext, ca: context.ca as string[] }),
+    secureContext: context.secureContext,
+    ...(context.ca === undefined ? {} : { ca: context.ca as string[] }),
     ...(isIP(host) === 0 ? { servername: host } : {}),
     // Verify the logical name even when a map sends the socket to a loopback port.
     checkServerIdentity: (_dialled: string, cert: PeerCertificate) =>

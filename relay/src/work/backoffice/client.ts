@@ -4,9 +4,12 @@
 // `attempts` tries with exponential back-off, jitter and Retry-After, each under a headers and a
 // body-idle timeout, behind a circuit breaker per service and a bounded slot per route; or a
 // typed error: TRANSIENT / OPEN / BUSY / ABORTED (abandon the work) or REQUEST (dead-letter).
-// Sockets live in fetch (global by default, so nock scripts every outcome in tests).
+// Sockets live in fetch (global by default, so nock scripts every outcome in tests), over a
+// dispatcher holding the relay's TLS policy (BACKOFFICE_TLS).
 import { Readable } from 'node:stream';
 import type { ReadableStream } from 'node:stream/web';
+import { Agent } from 'undici';
+import { RELAY_TLS_CIPHERS, RELAY_TLS_MIN_VERSION } from '../../connectivity/tls-trust';
 import { checkPath, RelayRouteError } from '../route-path';
 import {
   systemScheduler,
@@ -38,7 +41,7 @@ export interface BackOfficeDeps {
   readonly scheduler?: Scheduler;
   /** Uniform [0, 1) draws for the back-off jitter (default Math.random). */
   readonly random?: RandomSource;
-  /** Default: the global fetch, looked up at each attempt. */
+  /** Default: the global fetch, looked up at each attempt, with BACKOFFICE_TLS on its sockets. */
   readonly fetch?: FetchLike;
   /** Told about every attempt, like `relay:backoffice:attempt`; its exceptions are ignored. */
   readonly onAttempt?: (e: AttemptEvent) => void;
@@ -146,6 +149,29 @@ interface Prepared {
   readonly breaker: CircuitBreaker;
 }
 
+/**
+ * The TLS policy of back-office HTTPS calls: TLS 1.2 at least and the relay's cipher list
+ * (tls-trust.ts), set on the connections of the default fetch so that Node's process-wide
+ * defaults (--tls-min-v1.0, --tls-cipher-list, also through NODE_OPTIONS) do not decide them
+ * (TLS-010). The CA store stays Node's default one, with NODE_EXTRA_CA_CERTS (the relay
+ * command sets it from tls.caFile).
+ */
+export const BACKOFFICE_TLS = Object.freeze({
+  minVersion: RELAY_TLS_MIN_VERSION,
+  ciphers: RELAY_TLS_CIPHERS,
+});
+
+/** The global fetch (looked up at each call) over one undici Agent with BACKOFFICE_TLS. */
+function policyFetch(): FetchLike {
+  let dispatcher: Agent | undefined;
+  return (url, init) => {
+    dispatcher ??= new Agent({ connect: { ...BACKOFFICE_TLS } });
+    // The undici package's Agent is the dispatcher type Node's fetch takes (undici-types).
+    const via = dispatcher as unknown as RequestInit['dispatcher'];
+    return globalThis.fetch(url, { ...init, dispatcher: via });
+  };
+}
+
 /** Builds the client over a validated (or raw, validated here) configuration. */
 export function createBackOfficeClient(
   input: unknown,
@@ -154,7 +180,7 @@ export function createBackOfficeClient(
   const config = parseBackOfficeConfig(input);
   const scheduler = deps.scheduler ?? systemScheduler;
   const random = deps.random ?? Math.random;
-  const fetchFn: FetchLike = deps.fetch ?? ((url, init) => globalThis.fetch(url, init));
+  const fetchFn: FetchLike = deps.fetch ?? policyFetch();
   const limiter = new RouteLimiter({
     maxConcurrent: config.maxConcurrentPerRoute,
     maxQueued: config.maxQueuedPerRoute,
