@@ -264,12 +264,12 @@ const SIGNALLING: ReadonlySet<number> = new Set([0x00ff, 0x5600]);
 
 /** The weakness a suite name carries, per NCSC guidance and RFC 7465/8996; undefined: none. */
 export function suiteWeakness(name: string): string | undefined {
-  if (name.includes('_RC4_')) return 'RC4';
-  if (name.includes('_3DES_')) return '3DES';
-  if (/_DES(40)?_/.test(name)) return 'DES';
   if (name.includes('EXPORT')) return 'EXPORT';
   if (name.includes('_anon_')) return 'anon';
   if (/(^|_)NULL(_|$)/.test(name)) return 'NULL';
+  if (name.includes('_RC4_')) return 'RC4';
+  if (name.includes('_3DES_')) return '3DES';
+  if (/_DES(40)?_/.test(name)) return 'DES';
   if (name.endsWith('_MD5')) return 'MD5';
   if (/_RC2_|_IDEA_/.test(name)) return 'legacy cipher';
   return undefined;
