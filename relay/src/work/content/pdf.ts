@@ -34,12 +34,19 @@
 // runs) and flagged 'bad-stream'. Object headers inside strings, comments or stream data are
 // flagged 'hidden-object' and the names after them are scanned too (pdf-stream.ts).
 //
+// Not covered: streams behind a filter the check cannot decode (LZW, RunLength: both can expand,
+// neither is inflated here) are not bounded; what an embedded file holds is not scanned (refuse
+// embedded files, or leave them to the antivirus); scripts inside XFA are not read (/XFA itself
+// is refused). Strict by design: a startxref off by a byte, or a bound passed by a very large
+// scan of Flate images (raise the bounds), is refused, where a viewer might repair or cope.
+//
 // Memory: the 8-byte header, the 1,024-byte tail window, the data of the stream being read when
 // it is to be inflated (at most maxStreamBytes + 8; peakBufferedBytes counts all three), a name
 // and a token (127 and 32 bytes) and the offsets of at most 10,000 xref sections. At the end of
-// an inflated stream, for the time it is decoded: a copy of its data and its decoded output (at
-// most maxInflatedBytes per filter). Known only at the end (trailer, xref, structure): a consumer
-// that writes the body somewhere (a file drop) must commit it only after the check ended well.
+// an inflated stream, for the time it is decoded: a copy of its data, its decoded output (at
+// most maxInflatedBytes per filter) and, for an object stream, its offsets (4 bytes an object).
+// Known only at the end (trailer, xref, structure): a consumer that writes the body somewhere (a
+// file drop) must commit it only after the check ended well.
 import { z } from 'zod';
 import type { ErrorDetails } from '../../protocol/errors';
 import { refusal, type RelayContentError } from './errors';
