@@ -250,9 +250,15 @@ export function sealedHcHandler(input: SealedHcOptionsInput, deps: SealedHcDeps)
     } catch (e) {
       plain.destroy();
       // A typed refusal of the dispatcher (unknown route, content refused, back office down)
-      // is answered with its own code and status; anything else is a 500 without detail.
+      // is answered with its own code and status; anything else is a 500 without detail. A
+      // body that failed to open (a bad segment) wins over what the dispatcher made of it; a
+      // body the dispatcher itself destroyed with its refusal (a content check that stopped
+      // reading) does not.
+      const openingFailed =
+        bodyError !== undefined &&
+        (bodyError instanceof EnvelopeError || bodyError instanceof RelayWorkError);
       const error =
-        bodyError !== undefined
+        openingFailed || (bodyError !== undefined && !isRelaycheckError(e))
           ? envelopeRefused(bodyError)
           : isRelaycheckError(e) && e.http !== undefined
             ? e

@@ -41,7 +41,18 @@ void t.test('bad PDF options are refused with the field named', (t) => {
       JSON.stringify(input),
     );
   }
-  t.same(parsePdfCheckOptions(undefined), { maxBytes: 64 * 1024 * 1024 }, 'default 64 MiB');
+  t.same(
+    parsePdfCheckOptions(undefined),
+    {
+      maxBytes: 64 * 1024 * 1024,
+      actions: 'refuse',
+      embeddedFiles: 'refuse',
+      maxStreamBytes: 16 * 1024 * 1024,
+      maxInflatedBytes: 32 * 1024 * 1024,
+      maxTotalInflatedBytes: 256 * 1024 * 1024,
+    },
+    'defaults: 64 MiB, refuse actions and embedded files, bounded inflation',
+  );
   t.end();
 });
 

@@ -104,7 +104,12 @@ void t.test('a file drop commits a PDF only when the stream ended without error'
       return e;
     }
   }
-  t.equal(await drop('good.pdf', ['%PDF-1.4\n', '1 0 obj\n<<>>\nendobj\n', '%%EOF\n']), undefined);
+  const good = [
+    '%PDF-1.4\n',
+    '1 0 obj\n<<>>\nendobj\n',
+    'xref\n0 2\n0000000000 65535 f \n0000000009 00000 n \ntrailer\n<< /Size 2 >>\nstartxref\n29\n%%EOF\n',
+  ];
+  t.equal(await drop('good.pdf', good), undefined);
   t.ok(existsSync(join(dir, 'good.pdf')), 'the good PDF is committed');
   const error = await drop('cut.pdf', ['%PDF-1.4\n', '1 0 obj\n<<>>\nendobj\n']);
   t.match(error, { code: 'RELAY_E_CONTENT_PDF', details: { rule: 'trailer' } });
