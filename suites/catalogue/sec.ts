@@ -38,4 +38,22 @@ export const SEC_CASES = defineCases('sec', [
     level: 'must',
     profiles: [...BOTH],
   },
+  {
+    id: 'SEC-004',
+    title: 'expired, tampered and wrong-audience tokens are refused and reach nothing',
+    requirement:
+      'With the relay running, an expired SAS token, one with a changed signature, one for another entity and one for another namespace, presented by the @azure/service-bus SDK to the Service Bus namespace and over HTTP and WebSocket to the Hybrid Connections endpoint, are refused (UnauthorizedAccess from the SDK; 401 for the expired and the changed token, 403 for another entity or namespace, each with its SAS reason at the simulator): nothing is enqueued on requests, no request reaches the relay, no rogue listener is registered on the relay paths, the relay keeps its session and listeners and still serves work.',
+    source: `${ISSUE}, "Envelope and tokens"; PROTOCOLS.md (SAS tokens)`,
+    level: 'must',
+    profiles: [...BOTH],
+  },
+  {
+    id: 'SEC-005',
+    title: 'a HELLO reflected as a WELCOME and a WELCOME sent as a HELLO fail at system level',
+    requirement:
+      "A HELLO captured from the handshake queue and sent back to the relay's reply session as a WELCOME to that very HELLO is refused by the relay (RELAY_E_SESSION_ANSWER, no session from it) and the relay completes its handshake with the real cloud side afterwards; a WELCOME captured on its way to the relay and sent to the cloud side as a HELLO is answered REJECT and makes no session; the relay keeps its real session and serves work.",
+    source: `${ISSUE}, "Envelope and tokens"; HANDSHAKE.md ("a HELLO reflected back as a WELCOME fails HS_E_AUTH")`,
+    level: 'must',
+    profiles: [...BOTH],
+  },
 ]);

@@ -6,6 +6,8 @@
 // Connections calls go through a loopback recording proxy (method, path, headers, body) to the
 // sender front; a second Service Bus client on the tenant's rule for the cases' own sends;
 // resend helpers; the reference relay as a child process, started when the case asks.
+import diagnostics from 'node:diagnostics_channel';
+import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -16,7 +18,11 @@ import {
 } from '@azure/service-bus';
 import { request } from 'undici';
 import type { BackOffice } from '../../../simulator/src/backoffice';
-import { startTenantDriver, type TenantDriver } from '../../../simulator/src/cloud/tenant';
+import {
+  startTenantDriver,
+  TENANT_CHANNELS,
+  type TenantDriver,
+} from '../../../simulator/src/cloud/tenant';
 import { RELAY_ENTITIES } from '../../../simulator/src/world/relay-file';
 import type { RelayChild } from '../../lib/relay-child';
 import { startRelayWorld, type Json, type RelayWorld } from '../../lib/relay-world';
@@ -196,6 +202,57 @@ function wiretap(
   };
 }
 
+/** Resolves with the first `channel` message for which `match` holds. */
+function nextMessage(
+  channel: string,
+  match: (m: Record<string, unknown>) => boolean,
+): Promise<void> {
+  return new Promise((resolve) => {
+    const fn = (m: unknown): void => {
+      if (!match(m as Record<string, unknown>)) return;
+      diagnostics.unsubscribe(channel, fn);
+      resolve();
+    };
+    diagnostics.subscribe(channel, fn);
+  });
+}
+
+/** The message id prefix of the probes below; cases leave these messages out of their counts. */
+export const PROBE_PREFIX = 'sec-probe-';
+
+/**
+ * Resolves once the world's tenant driver has its HELLO and dead-letter receivers running: it
+ * answers a HELLO with no reply session (dead-lettered as unanswerable) and reports a request we
+ * dead-letter ourselves. A driver closed while the SDK is still setting one of them up leaves
+ * it retrying, on a 30 s timer that its close() does not clear and that holds the test up.
+ */
+async function quiesce(sb: ServiceBusClient): Promise<void> {
+  const id = `${PROBE_PREFIX}${randomUUID()}`;
+  const hello = nextMessage(TENANT_CHANNELS.hello, (m) => m.messageId === id);
+  const dead = nextMessage(TENANT_CHANNELS.deadLetter, (m) => m.messageId === id);
+  const handshake = sb.createSender('handshake');
+  const requests = sb.createSender('requests');
+  try {
+    await handshake.sendMessages({ body: Buffer.from('{}'), messageId: id, subject: 'hello' });
+    await requests.sendMessages({ body: Buffer.from('probe'), messageId: id, subject: 'probe' });
+  } finally {
+    await handshake.close();
+    await requests.close();
+  }
+  const receiver = sb.createReceiver('requests', { receiveMode: 'peekLock' });
+  try {
+    const [m] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 10_000 });
+    if (m === undefined) throw new Error('the probe request was not received');
+    await receiver.deadLetterMessage(m, {
+      deadLetterReason: 'SEC_PROBE',
+      deadLetterErrorDescription: 'a probe of the tenant driver',
+    });
+  } finally {
+    await receiver.close();
+  }
+  await Promise.all([hello, dead]);
+}
+
 export async function startTappedWorld(
   t: tap.Test,
   options: {
@@ -224,14 +281,20 @@ export async function startTappedWorld(
   ) {
     throw new Error('the world lacks a tenant, back office, plain listeners or tenant rules');
   }
-  // The world's own driver would answer HELLOs too: this case's driver replaces it.
-  await world.tenant.close();
   const connectionString = `Endpoint=sb://${plain.host}:${String(plain.port)};SharedAccessKeyName=${sbRule.keyName};SharedAccessKey=${sbRule.key};UseDevelopmentEmulator=true`;
   const sent: CapturedMessage[] = [];
   const calls: CapturedRequest[] = [];
-  const tapped = new ServiceBusClient(connectionString);
-  const own = new ServiceBusClient(connectionString);
+  // Short retry delays: a retry the SDK has scheduled outlives close() and would hold the
+  // process (and the test file) up for as long as its delay, up to 30 s by default.
+  const clientOptions = {
+    retryOptions: { maxRetries: 3, retryDelayInMs: 100, maxRetryDelayInMs: 1_000 },
+  };
+  const tapped = new ServiceBusClient(connectionString, clientOptions);
+  const own = new ServiceBusClient(connectionString, clientOptions);
   const proxy = await recordingProxy(front.url, calls);
+  // The world's own driver would answer HELLOs too: this case's driver replaces it.
+  await quiesce(own);
+  await world.tenant.close();
   let tenant: TenantDriver | undefined;
   let relay: RelayChild | undefined;
   const senders = new Map<string, ServiceBusSender>();
