@@ -56,4 +56,13 @@ export const SEC_CASES = defineCases('sec', [
     level: 'must',
     profiles: [...BOTH],
   },
+  {
+    id: 'SEC-007',
+    title: 'no listening socket of the relay is reachable on a non-loopback address, in any mode',
+    requirement:
+      "In each transport mode (tcp: AMQP 5671 and Hybrid Connections 9352; https: AMQP over WebSockets and Hybrid Connections on 443), at rest and while a rendezvous transfer and Service Bus work run, the relay process's only TCP socket in LISTEN state is its health endpoint on loopback, and it holds no UDP socket bound to a non-loopback address (read from /proc/<pid>/net/{tcp,tcp6,udp,udp6} and the process's socket inodes).",
+    source: `${ISSUE}, "Outbound only"; ARCHITECTURE.md ("the relay dials out, never listens on a non-loopback interface")`,
+    level: 'must',
+    profiles: [...BOTH],
+  },
 ]);
