@@ -9,7 +9,17 @@ const targetsDir = join(__dirname, 'fixtures', 'fuzz-targets');
 
 void t.test('the project registers a fuzz target for every parser named by the issue', (t) => {
   const names = listTargets().map((r) => r.name.toLowerCase());
-  for (const parser of ['hello', 'welcome', 'envelope metadata', 'sas', 'json', 'xml']) {
+  for (const parser of [
+    'hello',
+    'welcome',
+    'envelope metadata',
+    'sas',
+    'json',
+    'xml',
+    'xml content guard',
+    'pdf guard',
+    'file name',
+  ]) {
     t.ok(
       names.some((n) => n.includes(parser)),
       `a target covers ${parser}`,

@@ -23,8 +23,10 @@ export function describeResult(r: FuzzResult): string {
 export function registerFuzz(program: Command, io: Io, exit: ExitBox): void {
   program
     .command('fuzz')
-    .description('fuzz every parser: handshake, envelope metadata, SAS, service-tag JSON and XML')
-    .option('--runs <n>', 'inputs per target', integer(1, 100_000_000), 200_000)
+    .description(
+      'fuzz every parser and guard: handshake, envelope metadata, SAS, service-tag JSON and XML, the XML guard, the PDF guard, file names',
+    )
+    .option('--runs <n>', 'inputs per target', integer(1, 100_000_000), 1_000_000)
     .option('--seed <n>', 'fast-check seed', integer(-(2 ** 31), 2 ** 31 - 1), 20261122)
     .option('--target <text>', 'only targets whose name contains this text')
     .addHelpText(
