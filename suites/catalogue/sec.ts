@@ -57,6 +57,15 @@ export const SEC_CASES = defineCases('sec', [
     profiles: [...BOTH],
   },
   {
+    id: 'SEC-006',
+    title: 'no secret is written anywhere during a run through every error path',
+    requirement:
+      "A run at log level trace that drives the relay through a wrong and a retired handshake key, wrong SAS keys in its own config (reconnect attempts), unknown routes, hostile XML, a file that is not a PDF, a back office answering 500 and one that is down, a Hybrid Connections request with a broken seal and a config error at start leaves no tenant key, SAS key, SAS signature the relay presented (captured at the simulator) or handshake session key, in raw, base64, base64url, hex or percent-encoded form, in the relay's stdout and stderr, its event stream, any file under the world's folder (but the config files that handed the relay its keys), the simulator's event log or the case evidence.",
+    source: `${ISSUE}, "Secrets"; HANDSHAKE.md ("K ... never logged")`,
+    level: 'must',
+    profiles: [...BOTH],
+  },
+  {
     id: 'SEC-007',
     title: 'no listening socket of the relay is reachable on a non-loopback address, in any mode',
     requirement:
