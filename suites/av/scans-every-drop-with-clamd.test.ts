@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { fileDropName } from '../../relay/src/work/filedrop';
 import { kase } from '../lib/case';
-import { clamdSkipReason, startClamd, type ClamdHandle } from '../lib/clamd';
+import { AV_CASES_SCANNER_MODE, clamdSkipReason, startClamd, type ClamdHandle } from '../lib/clamd';
 import { cleanPdf, eicarPdf, pdfWithEmbeddedZip } from '../lib/hostile/eicar';
 import { isEvent, type RelayChild } from '../lib/relay-child';
 import type { Json } from '../lib/relay-world';
@@ -96,7 +96,7 @@ if (skip !== undefined) {
       routes.push({ ...main, name: FLAGGED, pdf: { embeddedFiles: 'flag' } });
       config.antivirus = { clamd: { socket: forwarder.path }, onUnavailable, timeoutMs: 10_000 };
     };
-    const world = await startRouteWorld(t, antivirus('fail-closed'));
+    const world = await startRouteWorld(t, antivirus(AV_CASES_SCANNER_MODE));
     const { rw, tenant, backOffice } = world;
     let relay: RelayChild = world.relay;
     const formType = backOffice.files.formTypes()[0]?.formType;

@@ -15,3 +15,9 @@ export {
   type FakeBehaviour,
   type FakeClamd,
 } from '../../relay/test/antivirus/lib/clamd';
+
+/**
+ * The scanner policy of the relay the AV cases put under test (AV-006 also runs a fail-open one):
+ * what a conformance run's report states as the relay's scanner mode.
+ */
+export const AV_CASES_SCANNER_MODE = 'fail-closed';

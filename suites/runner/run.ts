@@ -45,6 +45,7 @@ export const SIMULATOR_ONLY =
   'firewall or faults, or checks relay code no namespace takes part in): not run with --target azure';
 import type { CaseResult } from '../lib/case';
 import { REPO_ROOT, scanDeclarations } from '../lib/scan';
+import { AV_CASES_SCANNER_MODE } from '../lib/clamd';
 
 export type Outcome = 'pass' | 'non-strict' | 'fail' | 'skip';
 
@@ -400,6 +401,7 @@ export async function runCases(options: RunOptions): Promise<RunSummary> {
     environment: options.environment ?? collectEnvironment(),
     outcomes,
     antivirus: {
+      scannerMode: AV_CASES_SCANNER_MODE,
       ...(options.antivirus?.clamdAvailable === undefined ? clamdFacts() : {}),
       ...options.antivirus,
     },
