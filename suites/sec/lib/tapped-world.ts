@@ -221,12 +221,13 @@ function nextMessage(
 export const PROBE_PREFIX = 'sec-probe-';
 
 /**
- * Resolves once the world's tenant driver has its HELLO and dead-letter receivers running: it
- * answers a HELLO with no reply session (dead-lettered as unanswerable) and reports a request we
- * dead-letter ourselves. A driver closed while the SDK is still setting one of them up leaves
+ * Resolves once the world's tenant driver (watchDeadLetters on) has its HELLO and dead-letter
+ * receivers running: it answers a HELLO with no reply session (dead-lettered as unanswerable)
+ * and reports a request we dead-letter ourselves (`sb`: a client with Send and Listen, e.g. on
+ * the tenant's rule). Call it before closing that driver early. A driver closed while the SDK is still setting one of them up leaves
  * it retrying, on a 30 s timer that its close() does not clear and that holds the test up.
  */
-async function quiesce(sb: ServiceBusClient): Promise<void> {
+export async function waitForTenantDriverUp(sb: ServiceBusClient): Promise<void> {
   const id = `${PROBE_PREFIX}${randomUUID()}`;
   const hello = nextMessage(TENANT_CHANNELS.hello, (m) => m.messageId === id);
   const dead = nextMessage(TENANT_CHANNELS.deadLetter, (m) => m.messageId === id);
@@ -293,7 +294,7 @@ export async function startTappedWorld(
   const own = new ServiceBusClient(connectionString, clientOptions);
   const proxy = await recordingProxy(front.url, calls);
   // The world's own driver would answer HELLOs too: this case's driver replaces it.
-  await quiesce(own);
+  await waitForTenantDriverUp(own);
   await world.tenant.close();
   let tenant: TenantDriver | undefined;
   let relay: RelayChild | undefined;
