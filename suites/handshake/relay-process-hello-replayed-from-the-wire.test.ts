@@ -10,6 +10,7 @@ import { REJECT_MESSAGE } from '../../relay/src/protocol/handshake';
 import { startTenantDriver, TENANT_CHANNELS } from '../../simulator/src/cloud/tenant';
 import { RELAY_ENTITIES } from '../../simulator/src/world/relay-file';
 import { kase } from '../lib/case';
+import { waitForTenantDriverUp } from '../sec/lib/tapped-world';
 import { isEvent } from '../lib/relay-child';
 import { startRelayWorld } from '../lib/relay-world';
 
@@ -29,10 +30,13 @@ void kase('HS-029', async (t) => {
   ) {
     throw new Error('the world has no tenant, plain listener or tenant rule');
   }
-  await world.tenant.close();
   const connectionString = `Endpoint=sb://${plain.host}:${String(plain.port)};SharedAccessKeyName=${tenantRule.keyName};SharedAccessKey=${tenantRule.key};UseDevelopmentEmulator=true`;
   const sb = new ServiceBusClient(connectionString);
   t.teardown(() => sb.close());
+  // Closed only once its receivers are up: closed earlier, the SDK keeps a retry timer that
+  // holds the test process up for about a minute.
+  await waitForTenantDriverUp(sb);
+  await world.tenant.close();
 
   const hellos: Record<string, unknown>[] = [];
   const onHello = (m: unknown): void => {
