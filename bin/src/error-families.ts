@@ -27,6 +27,7 @@ import { RELAY_SESSION_ERRORS, RELAY_WORK_ERRORS } from '../../relay/src/messagi
 import { SIM_TENANT_ERRORS } from '../../simulator/src/cloud/tenant/errors';
 import { REPORT_ERRORS } from '../../reports/src/errors';
 import { SUITE_EVIDENCE_ERRORS } from '../../suites/lib/evidence';
+import { SUITE_SECRETS_ERRORS } from '../../suites/lib/secrets-scan';
 import { RUN_ERRORS } from '../../suites/runner/errors';
 import { BENCH_ERRORS } from '../../suites/bench/errors';
 
@@ -56,6 +57,7 @@ export const ERROR_FAMILIES: readonly ErrorFamily<string>[] = [
   SIM_NET_ERRORS,
   SIM_WORLD_ERRORS,
   SUITE_EVIDENCE_ERRORS,
+  SUITE_SECRETS_ERRORS,
   REPORT_ERRORS,
   RUN_ERRORS,
   BENCH_ERRORS,
