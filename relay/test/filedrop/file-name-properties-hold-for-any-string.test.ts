@@ -10,80 +10,13 @@ import t from 'tap';
 import { isRelayContentError } from '../../src/work/content';
 import { checkFileName, MAX_NAME_BYTES } from '../../src/work/filedrop/filename';
 import { checkProperty } from '../helpers/property';
-import { HOSTILE_NAMES, percentEncode, percentEncodeAll } from './lib/hostile-names';
+import { percentEncode, percentEncodeAll } from './lib/hostile-names';
+import { nameString } from './lib/name-arbitraries';
 
 const RUNS = 10_000;
 
-const PIECES = [
-  '.',
-  '..',
-  '/',
-  '\\',
-  '%',
-  '%2e',
-  '%2E',
-  '%2f',
-  '%5c',
-  '%25',
-  '%c0%ae',
-  '%c0',
-  '%ae',
-  '%00',
-  ':',
-  'C:',
-  '\\\\',
-  '//',
-  'CON',
-  'nul',
-  'COM1',
-  'LPT¹',
-  ' ',
-  '.pdf',
-  '.PDF',
-  '.exe',
-  '.js',
-  'pdf',
-  'bill',
-  'Ŵ',
-  'é',
-  'e\u0301',
-  '\u202e',
-  '\u200b',
-  '\u0000',
-  '\n',
-  '\uff0e',
-  '\uff0f',
-  '\u2025',
-  '\ud800',
-  '%u002e',
-  '<',
-  '?',
-  '*',
-  '$DATA',
-  '~',
-  'file://',
-  '(2025)',
-] as const;
-
-const hostileStrings = HOSTILE_NAMES.map((h) => h.raw).filter(
-  (r): r is string => typeof r === 'string',
-);
-
 /** Any string, biased towards the pieces paths and names are made of. */
-const anyString: fc.Arbitrary<string> = fc.oneof(
-  fc.string({ maxLength: 300 }),
-  fc.string({ unit: 'binary', maxLength: 120 }),
-  fc.string({ unit: 'grapheme', maxLength: 60 }),
-  fc.string({ unit: fc.nat(0xffff).map((n) => String.fromCharCode(n)), maxLength: 80 }),
-  fc.array(fc.constantFrom(...PIECES), { maxLength: 16 }).map((p) => p.join('')),
-  fc
-    .tuple(fc.constantFrom(...hostileStrings), fc.nat(), fc.constantFrom(...PIECES, ''), fc.nat(3))
-    .map(([h, at, piece, cut]) => {
-      const i = at % (h.length + 1);
-      return h.slice(0, i) + piece + h.slice(i + cut);
-    }),
-  fc.constantFrom(...hostileStrings),
-);
+const anyString = nameString;
 
 // eslint-disable-next-line no-control-regex
 const CONTROL_OR_INVISIBLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\p{Cf}]/u;

@@ -8,74 +8,22 @@ import {
   checkFileName,
   fileNameFromContentDisposition,
 } from '../../../relay/src/work/filedrop/filename';
-import { HOSTILE_NAMES, percentEncode, percentEncodeAll } from '../../lib/hostile/names';
+import { percentEncode, percentEncodeAll } from '../../lib/hostile/names';
+import {
+  HOSTILE_NAME_STRINGS,
+  nameString,
+} from '../../../relay/test/filedrop/lib/name-arbitraries';
 import type { FuzzTarget } from '../types';
-
-const PIECES = [
-  '.',
-  '..',
-  '/',
-  '\\',
-  '%',
-  '%2e',
-  '%2F',
-  '%5c',
-  '%25',
-  '%c0%ae',
-  '%C0%AF',
-  '%e0%80%ae',
-  '%00',
-  '%u002e',
-  ':',
-  'C:',
-  '\\\\',
-  '//',
-  'CON',
-  'nul',
-  'COM1',
-  'LPT\u00b9',
-  ' ',
-  '.pdf',
-  '.PDF',
-  '.exe',
-  '.js',
-  'bill',
-  '\u0174',
-  'e\u0301',
-  '\u202e',
-  '\u2067',
-  '\u200b',
-  '\u0000',
-  '\n',
-  '\uff0e',
-  '\uff0f',
-  '\u2025',
-  '\ud800',
-  '\udfff',
-  '\ufffd',
-  '<',
-  '?',
-  '::$DATA',
-  'file://',
-] as const;
-
-const hostile = HOSTILE_NAMES.map((h) => h.raw).filter((r): r is string => typeof r === 'string');
 
 /** Declared names: mostly hostile, some ordinary. */
 export const declaredNameArbitrary: fc.Arbitrary<unknown> = fc.oneof(
-  fc.string({ maxLength: 300 }),
-  fc.string({ unit: 'binary', maxLength: 300 }),
-  fc.string({ unit: 'grapheme', maxLength: 80 }),
-  fc.string({ unit: fc.nat(0xffff).map((n) => String.fromCharCode(n)), maxLength: 120 }),
-  fc.array(fc.constantFrom(...PIECES), { maxLength: 24 }).map((p) => p.join('')),
+  nameString,
   fc
-    .tuple(fc.constantFrom(...hostile), fc.nat(), fc.constantFrom(...PIECES, ''), fc.nat(4))
-    .map(([h, at, piece, cut]) => {
-      const i = at % (h.length + 1);
-      return h.slice(0, i) + piece + h.slice(i + cut);
-    }),
-  fc
-    .tuple(fc.constantFrom(...hostile), fc.constantFrom(percentEncode, percentEncodeAll), fc.nat(2))
+    .tuple(
+      fc.constantFrom(...HOSTILE_NAME_STRINGS),
+      fc.constantFrom(percentEncode, percentEncodeAll),
+      fc.nat(2),
+    )
     .map(([h, encode, times]) => {
       let out = h;
       for (let i = 0; i < times; i++) out = encode(out);
@@ -122,7 +70,7 @@ export const contentDispositionArbitrary: fc.Arbitrary<string> = fc.oneof(
   fc.array(fc.constantFrom(...HEADER_PIECES), { maxLength: 24 }).map((p) => p.join('')),
   fc.string({ unit: 'binary', maxLength: 300 }),
   fc
-    .tuple(fc.constantFrom(...hostile), fc.boolean())
+    .tuple(fc.constantFrom(...HOSTILE_NAME_STRINGS), fc.boolean())
     .map(([h, star]) =>
       star
         ? `attachment; filename*=UTF-8''${percentEncode(h)}`
