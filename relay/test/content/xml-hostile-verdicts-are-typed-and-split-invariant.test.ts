@@ -7,6 +7,7 @@
 // refusal, never an untyped error, and accepted-or-refused does not depend on the split; (2) a
 // form as made breaks its one rule: the same code and rule whole and however it is split.
 import fc from 'fast-check';
+import { byteEdits, mangle } from './lib/mangle';
 import t from 'tap';
 import { createXmlCheck, type XmlCheckInput } from '../../src/work/content';
 import { checkProperty } from '../helpers/property';
@@ -45,22 +46,7 @@ const cuts: fc.Arbitrary<(n: number) => number[]> = fc.oneof(
   },
 );
 
-const edits = fc.array(
-  fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 }), fc.constantFrom('set', 'insert', 'delete')),
-  { maxLength: 3 },
-);
-
-function mangle(body: Buffer, list: readonly (readonly [number, number, string])[]): Buffer {
-  let bytes = Buffer.from(body);
-  for (const [pos, byte, op] of list) {
-    const at = bytes.length === 0 ? 0 : pos % bytes.length;
-    if (op === 'set' && bytes.length > 0) bytes[at] = byte;
-    else if (op === 'insert') {
-      bytes = Buffer.concat([bytes.subarray(0, at), Buffer.from([byte]), bytes.subarray(at)]);
-    } else bytes = Buffer.concat([bytes.subarray(0, at), bytes.subarray(at + 1)]);
-  }
-  return bytes;
-}
+const edits = byteEdits(3);
 
 const row = fc.nat({ max: HOSTILE_XML.length - 1 });
 

@@ -6,6 +6,7 @@
 // byte mutations (relay/test/content/lib/xml-docs.ts); random bytes — each cut into random chunks and checked under those
 // limits. Out: a summary or RELAY_E_CONTENT_XML; any other exception is a finding.
 import fc from 'fast-check';
+import { byteEdits, mangle } from '../../../relay/test/content/lib/mangle';
 import { createXmlCheck, type XmlCheckInput } from '../../../relay/src/work/content';
 import { mangled, valid } from '../../../relay/test/content/lib/xml-docs';
 import { HOSTILE_XML } from '../../lib/hostile/xml';
@@ -30,22 +31,7 @@ const limits = fc.record({
   maxElements: fc.integer({ min: 1, max: 2000 }),
 });
 
-const edits = fc.array(
-  fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 }), fc.constantFrom('set', 'insert', 'delete')),
-  { maxLength: 4 },
-);
-
-function mangle(body: Buffer, list: readonly (readonly [number, number, string])[]): Buffer {
-  let bytes = Buffer.from(body);
-  for (const [pos, byte, op] of list) {
-    const at = bytes.length === 0 ? 0 : pos % bytes.length;
-    if (op === 'set' && bytes.length > 0) bytes[at] = byte;
-    else if (op === 'insert') {
-      bytes = Buffer.concat([bytes.subarray(0, at), Buffer.from([byte]), bytes.subarray(at)]);
-    } else bytes = Buffer.concat([bytes.subarray(0, at), bytes.subarray(at + 1)]);
-  }
-  return bytes;
-}
+const edits = byteEdits(4);
 
 const MARKUP = [
   '<',
