@@ -10,7 +10,8 @@ import { crc32, deflateRawSync, deflateSync } from 'node:zlib';
 
 /** The pieces of the EICAR string, in order (never joined in source). */
 const PIECES = [
-  'X5O!P%@AP[4',
+  'X5O!P',
+  '%@AP[4',
   '\\PZX54(P^)7CC)7}$',
   'EICAR-STANDARD',
   '-ANTIVIRUS-TEST',
