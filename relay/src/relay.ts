@@ -172,8 +172,9 @@ export async function startRelay(config: RelayConfig, deps: RelayDeps = {}): Pro
   let scanner: Scanner | undefined;
   if (config.antivirus !== undefined) {
     scanner = createScanner(config.antivirus);
-    // Said at start, never a reason not to start: clamd may come up later (fail-closed retries).
-    await scanner.ping().then(
+    // Said at start, never a reason not to start nor to wait: clamd may come up later
+    // (fail-closed retries), and a clamd that hangs must not hold the relay's start up.
+    void scanner.ping().then(
       ({ version }) => {
         log.info({ version, onUnavailable: config.antivirus?.onUnavailable }, 'clamd answers');
       },
