@@ -1,7 +1,7 @@
 // Shared pieces of the antivirus tests. In: a tap test. Out: a private clamd started for the test
 // file (stopped at teardown) or the reason to skip, the `relay:av` events published while the test
 // runs, bodies as streams of small chunks, and what a promise rejected with.
-import diagnostics from 'node:diagnostics_channel';
+import { channelEvents } from '../../helpers/channel-events';
 import { Readable } from 'node:stream';
 import { AV_CHANNELS, type AvEvent } from '../../../src/work/antivirus';
 import { clamdSkipReason, startClamd, type ClamdHandle, type ClamdOptions } from './clamd';
@@ -18,15 +18,7 @@ export async function clamdFor(t: tap.Test, opts: ClamdOptions = {}): Promise<Cl
 
 /** Collects every `relay:av` event until `t` ends. */
 export function avEvents(t: tap.Test): AvEvent[] {
-  const seen: AvEvent[] = [];
-  const listener = (message: unknown): void => {
-    seen.push(message as AvEvent);
-  };
-  diagnostics.subscribe(AV_CHANNELS.scan, listener);
-  t.teardown(() => {
-    diagnostics.unsubscribe(AV_CHANNELS.scan, listener);
-  });
-  return seen;
+  return channelEvents<AvEvent>(t, AV_CHANNELS.scan);
 }
 
 /** `b` as a byte stream of `chunk`-byte pieces (a file or socket read, not one buffer). */

@@ -1,7 +1,7 @@
 // Shared pieces of the file drop tests. In: a tap test. Out: a temporary root folder removed at
 // teardown, small valid PDFs made here, a sorted listing of a folder (hidden names included),
 // the `relay:filedrop` events published while the test runs, and a deferred promise.
-import diagnostics from 'node:diagnostics_channel';
+import { channelEvents } from '../../helpers/channel-events';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,15 +32,7 @@ export async function listing(folder: string): Promise<string[]> {
 
 /** Collects every `relay:filedrop` event until `t` ends. */
 export function dropEvents(t: tap.Test): DropEvent[] {
-  const seen: DropEvent[] = [];
-  const listener = (message: unknown): void => {
-    seen.push(message as DropEvent);
-  };
-  diagnostics.subscribe(FILEDROP_CHANNELS.drop, listener);
-  t.teardown(() => {
-    diagnostics.unsubscribe(FILEDROP_CHANNELS.drop, listener);
-  });
-  return seen;
+  return channelEvents<DropEvent>(t, FILEDROP_CHANNELS.drop);
 }
 
 export interface Deferred {
