@@ -30,6 +30,7 @@ import { SUITE_EVIDENCE_ERRORS } from '../../suites/lib/evidence';
 import { SUITE_SECRETS_ERRORS } from '../../suites/lib/secrets-scan';
 import { RUN_ERRORS } from '../../suites/runner/errors';
 import { BENCH_ERRORS } from '../../suites/bench/errors';
+import { SCENARIO_ERRORS } from '../../suites/fault/lib/errors';
 
 export const ERROR_FAMILIES: readonly ErrorFamily<string>[] = [
   HANDSHAKE_ERRORS,
@@ -61,4 +62,5 @@ export const ERROR_FAMILIES: readonly ErrorFamily<string>[] = [
   REPORT_ERRORS,
   RUN_ERRORS,
   BENCH_ERRORS,
+  SCENARIO_ERRORS,
 ];

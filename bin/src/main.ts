@@ -12,6 +12,7 @@ import { registerBench } from './commands/bench';
 import { registerSim } from './commands/sim';
 import { registerRelay } from './commands/relay';
 import { registerTenant } from './commands/tenant';
+import { registerReproduce } from './commands/reproduce';
 import { isInteractive } from './commands/run-progress';
 
 /** Where a sub-command leaves its exit code. */
@@ -63,6 +64,7 @@ export function buildProgram(io: Io, exit: ExitBox): Command {
   registerRanges(program, io, exit);
   registerFuzz(program, io, exit);
   registerBench(program, io, exit);
+  registerReproduce(program, io, exit);
   registerSim(program, io, exit);
   registerRelay(program, io, exit);
   registerTenant(program, io, exit);

@@ -337,11 +337,34 @@ export async function startRelay(config: RelayConfig, deps: RelayDeps = {}): Pro
     { keys, dispatch: hcDispatch, session: handshake, logger: log },
   );
 
-  const closeListeners = async (): Promise<void> => {
+  /** Takes the current listeners out of service; closes them unless `keep` (closed later). */
+  const closeListeners = async (keep = false): Promise<HybridListener[]> => {
     const all = [...listeners.values()];
     listeners.clear();
-    await Promise.allSettled(all.map((l) => l.close()));
+    if (!keep) await Promise.allSettled(all.map((l) => l.close()));
+    return all;
   };
+  /** Resolves true once `listener` is connected, false when it fails or `ms` passes first. */
+  const connectedWithin = (listener: HybridListener, ms: number): Promise<boolean> =>
+    new Promise<boolean>((resolve) => {
+      const done = (ok: boolean): void => {
+        clearTimeout(timer);
+        listener.off('connected', onConnected);
+        listener.off('failed', onFailed);
+        resolve(ok);
+      };
+      const onConnected = (): void => {
+        done(true);
+      };
+      const onFailed = (): void => {
+        done(false);
+      };
+      const timer = setTimeout(() => {
+        done(false);
+      }, ms);
+      listener.on('connected', onConnected);
+      listener.on('failed', onFailed);
+    });
 
   const openListeners = (mode: Mode): void => {
     const hybrid = config.hybrid;
@@ -351,13 +374,21 @@ export async function startRelay(config: RelayConfig, deps: RelayDeps = {}): Pro
         { endpoint, path, keyName: hybrid.keyName, key: hybrid.key, listenerId: config.instanceId },
         { handler: hcHandler, ...connectivity.hybridListenerDeps(), logger: log },
       );
+      // Only the listener in service for a path speaks for it: one being replaced (closed
+      // after its successor connected) no longer sets the path's state or asks for a probe.
+      const current = (): boolean => listeners.get(path) === listener;
       listenerState.set(path, 'connecting');
-      listener.on('connected', () => listenerState.set(path, 'up'));
+      listener.on('connected', () => {
+        if (current()) listenerState.set(path, 'up');
+      });
       listener.on('disconnected', () => {
+        if (!current()) return;
         listenerState.set(path, 'down');
         if (!closing) void connectivity.reprobe().catch(() => undefined);
       });
-      listener.on('failed', () => listenerState.set(path, 'down'));
+      listener.on('failed', () => {
+        if (current()) listenerState.set(path, 'down');
+      });
       listener.on('fault', (e) => {
         log.warn({ code: e.code, path }, 'hybrid connections listener fault');
       });
@@ -406,9 +437,25 @@ export async function startRelay(config: RelayConfig, deps: RelayDeps = {}): Pro
       const previous = appliedMode;
       appliedMode = mode;
       for (const m of ['tcp', 'https', 'none']) modeGauge.set({ mode: m }, m === mode ? 1 : 0);
-      await closeListeners();
-      if (!(await replaceServiceBus(mode, previous))) return;
+      // Between two working modes the Hybrid Connection listeners are replaced make before
+      // break: the old ones keep answering until the new ones are connected (a request in
+      // between would otherwise get 502 "no listener"); into mode none they just close.
+      const switching =
+        (previous === 'tcp' || previous === 'https') && mode !== 'none' && listeners.size > 0;
+      // The listeners do not wait for Service Bus: rebuilding its client and receiver may take
+      // as long as the work in flight on the old one (a settlement's timeout), while the
+      // Hybrid Connections could already answer on the new path.
+      const old = await closeListeners(switching);
       if (mode !== 'none') openListeners(mode);
+      const fresh = [...listeners.values()];
+      const bound = Math.max(config.connectivity.probeTimeoutMs * 2, 1000);
+      const replaced = (async (): Promise<void> => {
+        if (switching) await Promise.all(fresh.map((l) => connectedWithin(l, bound)));
+        await Promise.allSettled(old.map((l) => l.close()));
+      })();
+      const serviceBusUp = await replaceServiceBus(mode, previous);
+      await replaced;
+      if (!serviceBusUp) return;
       log.info({ mode, previous, reason }, 'connectivity mode applied');
       stateChannel.publish({ state: 'mode-applied', mode, previous, reason });
     });

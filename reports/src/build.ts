@@ -56,6 +56,7 @@ export const AREA_TITLES: Readonly<Record<Area, string>> = Object.freeze({
   tls: 'TLS policy',
   av: 'Antivirus (ClamAV)',
   sec: 'Tokens, replay, secrets and exposure',
+  fault: 'Fault reproductions',
 });
 
 /** A text from test output keeps at most this many characters (after redaction). */

@@ -15,6 +15,7 @@ import {
   parseFaultRule,
   sampleDelay,
   seedState,
+  type FaultRequest,
   type FaultState,
 } from '../src/backoffice';
 
@@ -33,7 +34,7 @@ function state(rules: unknown[], at = 0): FaultState {
 }
 
 /** The action type (or "none") of each of `n` requests at `now`. */
-function run(s: FaultState, n: number, now = 0, req = GET): string[] {
+function run(s: FaultState, n: number, now = 0, req: FaultRequest = GET): string[] {
   const out: string[] = [];
   let cur = s;
   for (let i = 0; i < n; i++) {
@@ -98,6 +99,17 @@ void t.test('rules match by method and path prefix; the first live matching rule
   t.same(run(s, 1, 0, { method: 'POST', path: '/changes' }), ['reset']);
   t.same(run(s, 1, 0, { method: 'GET', path: '/changes' }), ['empty']);
   t.same(run(s, 2, 0, GET), ['status', 'empty']);
+  t.end();
+});
+
+void t.test('a rule can single out the requests of one message by its Idempotency-Key', (t) => {
+  const s = state([
+    { action: { type: 'status', status: 500 }, match: { idempotencyKeyPrefix: 'poison-' } },
+  ]);
+  const post = { method: 'POST', path: '/changes' };
+  t.same(run(s, 1, 0, { ...post, idempotencyKey: 'poison-1' }), ['status']);
+  t.same(run(s, 1, 0, { ...post, idempotencyKey: 'msg-poison-1' }), ['none']);
+  t.same(run(s, 1, 0, post), ['none'], 'a request without the header is not matched');
   t.end();
 });
 

@@ -17,6 +17,7 @@ import { FN_CASES } from './fn';
 import { TLS_CASES } from './tls';
 import { AV_CASES } from './av';
 import { SEC_CASES } from './sec';
+import { FAULT_CASES } from './fault';
 
 export type { Area, Case, Level, Profile } from './types';
 export { AREAS } from './types';
@@ -38,6 +39,7 @@ export const CATALOGUE: readonly Case[] = Object.freeze(
     ...TLS_CASES,
     ...AV_CASES,
     ...SEC_CASES,
+    ...FAULT_CASES,
   ].sort((a, b) => a.id.localeCompare(b.id)),
 );
 

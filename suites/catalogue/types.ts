@@ -17,6 +17,7 @@ export const AREAS = [
   'tls',
   'av',
   'sec',
+  'fault',
 ] as const;
 export type Area = (typeof AREAS)[number];
 

@@ -56,10 +56,16 @@ export function waitForNth(
   return relay.waitFor((e) => match(e) && relay.events.filter(match).length >= n, what);
 }
 
+/** What startRelayChild needs of its owner: somewhere to register the stop at the end. */
+export interface Teardown {
+  teardown(fn: () => unknown): void;
+}
+
 export function startRelayChild(
-  t: tap.Test,
+  t: Teardown,
   configPath: string,
   env: Readonly<Record<string, string>> = {},
+  onEvent?: (e: RelayEvent) => void,
 ): RelayChild {
   const child = spawn(
     process.execPath,
@@ -93,6 +99,7 @@ export function startRelayChild(
       }
       events.push(e);
       recordRelayEvent(e);
+      onEvent?.(e);
       const index = events.length - 1;
       for (const w of [...waiters]) {
         if (index >= w.from && w.match(e)) {

@@ -275,13 +275,34 @@ export class WorkReceiver {
     return this;
   }
 
-  /** Re-opens the receiver on the factory's current client (after a transport change). */
+  /**
+   * Re-opens the receiver on the factory's current client (after a transport change). The new
+   * receiver does not wait for the old one: work in flight on the old link is aborted (its
+   * requests come back when their locks expire) and that link is closed in the background, so a
+   * settlement stuck on a dead connection cannot hold the relay's work back for its timeout.
+   */
   restart(): Promise<void> {
     this.#queue(async () => {
-      await this.#stop();
+      this.#detach();
       if (this.#gate.isLive()) await this.#open();
     });
     return this.#transition;
+  }
+
+  /** Takes the receiver out of service at once; its link closes in the background. */
+  #detach(): void {
+    const receiver = this.#receiver;
+    const subscription = this.#subscription;
+    this.#receiver = undefined;
+    this.#subscription = undefined;
+    const left = this.#inFlight.size;
+    this.#abortAll();
+    if (receiver === undefined) return;
+    void (async () => {
+      await subscription?.close().catch(() => undefined);
+      await receiver.close().catch(() => undefined);
+      this.#log.info({ abandoned: left }, 'stopped receiving work on the old link');
+    })();
   }
 
   /** Resolves once the last start/stop transition has finished (for tests and the lead). */
@@ -702,18 +723,21 @@ export class WorkReceiver {
       },
       result.body,
     );
-    await this.#senders.get(this.#client(), this.options.repliesEntity).sendMessages({
-      body: sealed,
-      contentType: result.contentType ?? SEALED_CONTENT_TYPE,
-      sessionId: request.replySession,
-      correlationId: request.messageId,
-      subject: request.route,
-      applicationProperties: {
-        ...metadataToHeaders(metadata),
-        [PROPERTY.route]: request.route,
-        [PROPERTY.status]: String(result.status),
-      },
-    });
+    await this.#bounded(
+      this.#senders.get(this.#client(), this.options.repliesEntity).sendMessages({
+        body: sealed,
+        contentType: result.contentType ?? SEALED_CONTENT_TYPE,
+        sessionId: request.replySession,
+        correlationId: request.messageId,
+        subject: request.route,
+        applicationProperties: {
+          ...metadataToHeaders(metadata),
+          [PROPERTY.route]: request.route,
+          [PROPERTY.status]: String(result.status),
+        },
+      }),
+      'reply',
+    );
   }
 
   /** Awaits a settlement for at most settleTimeoutMs; later it rejects (SettlementTimeout). */

@@ -289,7 +289,7 @@ export async function startServiceEdge(o: EdgeOptions): Promise<ServiceEndpoint>
     const prepare = async (): Promise<
       { response: BoResponse; act: FaultAction | undefined } | undefined
     > => {
-      const verdict = o.faults.decide(o.service, { method, path: target.path });
+      const verdict = o.faults.decide(o.service, { method, path: target.path, idempotencyKey });
       if (verdict !== undefined) {
         fault = { ruleId: verdict.ruleId, type: verdict.action.type };
         publish(BO_CHANNELS.fault, {

@@ -74,6 +74,8 @@ export const faultRuleSchema = z
           .transform((m) => m.toUpperCase())
           .optional(),
         pathPrefix: z.string().startsWith('/').max(1024).optional(),
+        /** Requests whose Idempotency-Key starts with this (one message, a poison message). */
+        idempotencyKeyPrefix: z.string().min(1).max(256).optional(),
       })
       .optional(),
     count: z.int().min(1).max(1_000_000_000).optional(),
@@ -120,6 +122,8 @@ export interface FaultState {
 export interface FaultRequest {
   readonly method: string;
   readonly path: string;
+  /** The request's Idempotency-Key header, when it has one. */
+  readonly idempotencyKey?: string | undefined;
 }
 
 export interface Verdict {
@@ -149,6 +153,12 @@ function matches(rule: FaultRule, req: FaultRequest): boolean {
   if (m === undefined) return true;
   if (m.method !== undefined && m.method !== req.method.toUpperCase()) return false;
   if (m.pathPrefix !== undefined && !req.path.startsWith(m.pathPrefix)) return false;
+  if (
+    m.idempotencyKeyPrefix !== undefined &&
+    !(req.idempotencyKey ?? '').startsWith(m.idempotencyKeyPrefix)
+  ) {
+    return false;
+  }
   return true;
 }
 

@@ -35,6 +35,7 @@ export {
   type FaultRuleInput,
   type FaultAction,
   type FaultState,
+  type FaultRequest,
   type Verdict,
   type RuleView,
 } from './faults';

@@ -78,6 +78,11 @@ export interface EdgeFaults {
   refuseCbs?: number | undefined;
   /** Hold every disposition answer this long (ms). */
   dispositionDelayMs?: number | undefined;
+  /**
+   * Throttling: refuse every receive (link attach, credit) and settlement with
+   * com.microsoft:server-busy, as Azure does when a namespace is over its limits.
+   */
+  serverBusy?: true | undefined;
 }
 
 export interface EdgeOptions {

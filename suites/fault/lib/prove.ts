@@ -1,0 +1,52 @@
+// What every FAULT case does in npm test (docs/scenarios.md, "Proving a scenario"). In: the tap
+// test, a scenario name, the deliberate defect that brings back the fault it names, and the
+// checks that defect must fail. Out: the fast variant run against the reference relay with an
+// assertion per expectation (expected, observed); then the same variant against the broken
+// relay, which must fail at least one of the named checks — so the scenario is shown able to
+// catch its fault. A conformance run (`relaycheck run`) checks the relay, not the scenario: it
+// runs the first part only.
+import type { Test } from 'tap';
+import { loadScenario } from './load';
+import { runScenario, type ScenarioRun } from './run';
+import type { ExpectationName } from './schema';
+import { defectDescription } from './defects-list';
+
+export interface Proof {
+  /** The deliberate defect (suites/fault/lib/defects.js). */
+  readonly defect: string;
+  /** The checks that must fail against it (at least one of them). */
+  readonly catches: readonly ExpectationName[];
+}
+
+function summary(run: ScenarioRun): string {
+  return run.verdicts.map((v) => `${v.pass ? 'pass' : 'FAIL'} ${v.what}: ${v.observed}`).join('\n');
+}
+
+/** Runs the fast variant against the reference relay, then against the broken one. */
+export async function proveScenario(t: Test, name: string, proof: Proof): Promise<void> {
+  const scenario = loadScenario(name);
+  const run = await runScenario(scenario, { variant: 'fast', speed: 'max' });
+  t.comment(
+    `${scenario.case} ${name}: seed ${String(run.seed)}, ×${String(run.factor)}, sequence ${run.sequence.digest.slice(0, 16)}, ${String(run.wallMs)} ms`,
+  );
+  t.ok(run.settled, 'the run settled (every request answered, the requests queue quiet)');
+  for (const v of run.verdicts) {
+    t.ok(v.pass, v.what, { expected: v.expected, observed: v.observed });
+  }
+  if (process.env.RELAYCHECK_RESULTS !== undefined && process.env.RELAYCHECK_RESULTS !== '') {
+    return;
+  }
+  const description = defectDescription(proof.defect);
+  t.ok(description, `the defect ${proof.defect} exists`);
+  const broken = await runScenario(scenario, {
+    variant: 'fast',
+    speed: 'max',
+    defect: proof.defect,
+  });
+  const caught = broken.verdicts.filter((v) => !v.pass && proof.catches.includes(v.check));
+  t.ok(caught.length > 0, `the scenario catches a relay where ${description ?? proof.defect}`, {
+    expected: `a failed ${proof.catches.join(' or ')} check`,
+    observed: summary(broken),
+  });
+  t.equal(broken.outcome, 'fail', 'the broken relay fails the scenario');
+}
