@@ -544,19 +544,18 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     const effects = await effectsOf(world, planned);
     const folders = (world.backOffice?.files.formTypes() ?? []).map((f) => f.path);
     const temps = await tempFiles(folders);
-    const deadLetters: DeadLetter[] = (
-      world.serviceBus?.engine.messages('requests/$DeadLetterQueue') ?? []
-    ).flatMap((m) =>
-      m.messageId === undefined
-        ? []
-        : [
-            {
-              messageId: m.messageId,
-              reason: m.deadLetterReason,
-              description: m.deadLetterErrorDescription,
-            },
-          ],
-    );
+    // Every message the requests queue dead-lettered over the run, from the broker's events:
+    // the tenant driver reads (and completes) its dead-letter queue, which may be empty by now.
+    const field = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+    const deadLetters: DeadLetter[] = events.flatMap((e) => {
+      const messageId = field(e.data.messageId);
+      return e.source === 'world' &&
+        e.channel === 'sim:sb:deadlettered' &&
+        e.data.entity === 'requests' &&
+        messageId !== undefined
+        ? [{ messageId, reason: field(e.data.reason), description: field(e.data.description) }]
+        : [];
+    });
     // The relay's log so far (the live one's and every earlier one's).
     const liveLog = relay?.process.exitCode === null ? relay.stderr() : '';
     const verdicts = check(variant.expect, {
