@@ -4,15 +4,24 @@
 // per outcome and area); test-output text is redacted and bounded, evidence clipped to the
 // schema's bounds (./evidence.ts); with the run's optional antivirus facts, the security section
 // (one row per attack among the cases, ./security.ts). Or, for a benchmark run, the bench section (./bench.ts)
-// and environment facts: a Report with no cases, a verdict that says so, and the figures.
+// and environment facts: a Report with no cases, a verdict that says so, and the figures. Or,
+// for a fault reproduction (`relaycheck reproduce`), the scenario run (./scenario.ts): a Report
+// with its one FAULT case (the verdicts as its assertions) and the scenario section.
 // Unusable input is a ReportError REPORT_E_INPUT.
 import type { Area, Case } from '../../suites/catalogue';
-import { AREAS } from '../../suites/catalogue';
+import { AREAS, findCase } from '../../suites/catalogue';
 import { BENCH_LIMITS, benchHeadline, benchSectionSchema, type BenchSection } from './bench';
 import { ReportError } from './errors';
 import { evidenceOf } from './evidence';
 import { redact } from './redact';
 import { buildSecuritySection, type AntivirusFacts } from './security';
+import {
+  buildScenarioSection,
+  scenarioHeadline,
+  scenarioSectionSchema,
+  type ScenarioInput,
+  type ScenarioSection,
+} from './scenario';
 import {
   REPORT_PROFILES,
   REPORT_RELAYS,
@@ -409,4 +418,102 @@ export function buildBenchReport(section: BenchSection, meta: BenchReportMeta): 
     bench,
   };
   return validated(document, 'benchmark data');
+}
+
+/** What a scenario report needs besides the run. */
+export interface ScenarioReportMeta {
+  /** The run's id, e.g. `<scenario>-<time>`. */
+  readonly id: string;
+  readonly environment: ReportEnvironment;
+}
+
+/** The catalogue's entry of a scenario's case, or one made from the scenario's own facts. */
+function scenarioCase(s: ScenarioSection): Case {
+  const known = findCase(s.scenario.case);
+  if (known !== undefined) return known;
+  return {
+    id: s.scenario.case,
+    area: 'fault',
+    level: 'must',
+    title: s.scenario.title,
+    requirement: s.scenario.description.trim() === '' ? s.scenario.title : s.scenario.description,
+    source: `issue 11 (fault reproduction), scenario ${s.scenario.name}`,
+    profiles: ['default', 'min-spec'],
+  };
+}
+
+/** The case of a scenario run: its verdicts as assertions, the failed ones as its failures. */
+function scenarioCaseInput(s: ScenarioSection): ReportCaseInput {
+  const failed = s.verdicts.filter((v) => !v.pass);
+  const unsettled = s.settled ? [] : ['the run did not settle within its bound'];
+  return {
+    case: scenarioCase(s),
+    outcome: s.outcome,
+    ms: s.wallMs,
+    ...(s.outcome === 'fail'
+      ? {
+          reason: [
+            `${failed.length} of ${s.verdicts.length} expectations failed: ${failed.map((v) => v.what).join('; ')}`,
+            ...unsettled,
+          ].join('; '),
+        }
+      : {}),
+    failures: failed.map((v) => v.what),
+    assertions: s.verdicts.map((v) => ({
+      name: v.what,
+      ok: v.pass,
+      expected: v.expected,
+      observed: v.observed,
+      diag: `check: ${v.check}`,
+    })),
+  };
+}
+
+/**
+ * The report of a fault reproduction (`relaycheck reproduce`): one FAULT case (pass or fail,
+ * the verdicts as its assertions with expected and observed), a headline "Scenario FAULT-NNN
+ * ...", the run's seed, times and rerun command, and the scenario section (./scenario.ts).
+ * Throws REPORT_E_INPUT with the path of the first field that is not valid.
+ */
+export function buildScenarioReport(input: ScenarioInput, meta: ScenarioReportMeta): Report {
+  if (meta.id.trim() === '') throw new ReportError('REPORT_E_INPUT', 'the run id is empty');
+  const parsed = scenarioSectionSchema.safeParse(buildScenarioSection(input));
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const path = pathText(['scenario', ...(issue?.path ?? [])]);
+    throw new ReportError(
+      'REPORT_E_INPUT',
+      `the scenario run makes no valid report at ${path}: ${issue?.message ?? 'invalid'}`,
+      { path },
+    );
+  }
+  const scenario = parsed.data;
+  const cases = [toCase(scenarioCaseInput(scenario))];
+  const startedAt = new Date(scenario.startedAt);
+  const endedAt = new Date(startedAt.getTime() + Math.round(scenario.wallMs));
+  const verdict = verdictOf(cases, false);
+  const document = {
+    schema: REPORT_SCHEMA,
+    version: REPORT_VERSION,
+    run: {
+      id: meta.id,
+      startedAt: startedAt.toISOString(),
+      endedAt: endedAt.toISOString(),
+      durationMs: endedAt.getTime() - startedAt.getTime(),
+      seed: scenario.seed,
+      strict: false,
+      profile: 'default',
+      target: 'simulator',
+      relay: 'reference',
+      selection: { include: [scenario.scenario.case] },
+      command: scenario.command,
+    },
+    environment: meta.environment,
+    verdict: { ...verdict, headline: scenarioHeadline(scenario) },
+    counts: countOutcomes(cases),
+    areas: areasOf(cases),
+    cases,
+    scenario,
+  };
+  return validated(document, 'scenario run');
 }

@@ -1,5 +1,6 @@
 // The report writers' public face. In: a finished run (see buildReport; with its antivirus facts
-// for the security section), or a benchmark run's bench section (see buildBenchReport). Out: the
+// for the security section), a benchmark run's bench section (see buildBenchReport), or a fault
+// reproduction's scenario run (see buildScenarioReport). Out: the
 // versioned report document, its renderings (JUnit XML, Markdown, HTML) and the files of a run
 // folder.
 export { REPORT_ERRORS, ReportError, type ReportErrorCode } from './errors';
@@ -38,11 +39,34 @@ export {
   AREA_TITLES,
   buildBenchReport,
   buildReport,
+  buildScenarioReport,
   verdictOf,
   type BenchReportMeta,
   type BuildReportInput,
   type ReportCaseInput,
+  type ScenarioReportMeta,
 } from './build';
+export {
+  SCENARIO_LANES,
+  SCENARIO_LIMITS,
+  SCENARIO_MARKS,
+  SCENARIO_VARIANTS,
+  buildScenarioSection,
+  rerunCommand,
+  scenarioSectionSchema,
+  thinTimeline,
+  type ScenarioDeliveries,
+  type ScenarioEntry,
+  type ScenarioFacts,
+  type ScenarioInput,
+  type ScenarioInputEntry,
+  type ScenarioLane,
+  type ScenarioMark,
+  type ScenarioSection,
+  type ScenarioTallies,
+  type ScenarioVariant,
+  type ScenarioVerdict,
+} from './scenario';
 export {
   BENCH_BACKENDS,
   BENCH_BASELINES,

@@ -2,9 +2,11 @@
 // In: a parsed JSON value or report text. Out: a frozen, validated Report, or a ReportError:
 // REPORT_E_FORMAT (not a report), REPORT_E_VERSION (another version, named), REPORT_E_SCHEMA
 // (a field, by path). A benchmark run's report carries a `bench` section (./bench.ts) and no
-// cases; a run with attacks among its cases a `security` section (./security.ts).
+// cases; a run with attacks among its cases a `security` section (./security.ts); a fault
+// reproduction (`relaycheck reproduce`) a `scenario` section (./scenario.ts) and its one case.
 import { z } from 'zod';
 import { BENCH_HEADLINE_START, benchSectionSchema, type BenchSection } from './bench';
+import { SCENARIO_HEADLINE_START, scenarioSectionSchema, type ScenarioSection } from './scenario';
 import { securityProblems, securitySectionSchema, type SecuritySection } from './security';
 import { ReportError } from './errors';
 
@@ -201,6 +203,8 @@ export interface Report {
   readonly bench?: BenchSection;
   /** One row per attack among the cases; absent when no case is one. */
   readonly security?: SecuritySection;
+  /** A fault reproduction's run (then `cases` holds its one FAULT case); absent otherwise. */
+  readonly scenario?: ScenarioSection;
 }
 
 const count = z.number().int().nonnegative();
@@ -329,6 +333,7 @@ const documentSchema = z.strictObject({
   cases: z.array(caseSchema),
   bench: benchSectionSchema.optional(),
   security: securitySectionSchema.optional(),
+  scenario: scenarioSectionSchema.optional(),
 });
 
 const reportSchema = documentSchema.superRefine((r, ctx) => {
@@ -424,6 +429,42 @@ function inconsistencies(r: z.infer<typeof documentSchema>): Problem[] {
         message: `the headline of a benchmark report starts "${BENCH_HEADLINE_START}"`,
       });
     }
+  }
+  if (r.scenario !== undefined) out.push(...scenarioProblems(r.scenario, r));
+  return out;
+}
+
+/** Where a fault reproduction's report disagrees with its scenario section. */
+function scenarioProblems(s: ScenarioSection, r: z.infer<typeof documentSchema>): Problem[] {
+  const out: Problem[] = [];
+  const only = r.cases.length === 1 ? r.cases[0] : undefined;
+  if (r.bench !== undefined) {
+    out.push({ path: ['scenario'], message: 'a report is a benchmark or a scenario, not both' });
+  }
+  if (only === undefined) {
+    out.push({ path: ['cases'], message: 'a scenario report has exactly one case' });
+  } else {
+    if (only.id !== s.scenario.case) {
+      out.push({ path: ['cases', 0, 'id'], message: `the case is ${s.scenario.case}` });
+    }
+    if (only.area !== 'fault') {
+      out.push({ path: ['cases', 0, 'area'], message: 'the case is of area fault' });
+    }
+    if (only.outcome !== s.outcome) {
+      out.push({
+        path: ['cases', 0, 'outcome'],
+        message: `the scenario's outcome is ${s.outcome}`,
+      });
+    }
+  }
+  if (r.run.seed !== s.seed) {
+    out.push({ path: ['run', 'seed'], message: `the run's seed is the scenario's, ${s.seed}` });
+  }
+  if (!r.verdict.headline.startsWith(SCENARIO_HEADLINE_START)) {
+    out.push({
+      path: ['verdict', 'headline'],
+      message: `the headline of a scenario report starts "${SCENARIO_HEADLINE_START}"`,
+    });
   }
   return out;
 }

@@ -18,6 +18,15 @@ import {
   zeroLossText,
   type BenchSection,
 } from './bench';
+import {
+  notableOf,
+  runFacts,
+  scenarioSeconds,
+  scenarioVerdictWords,
+  sequenceFacts,
+  tallyRows,
+  type ScenarioSection,
+} from './scenario';
 import { SECURITY_VERDICTS, antivirusFacts, securityTally, type SecuritySection } from './security';
 import {
   REPORT_OUTCOMES,
@@ -260,9 +269,93 @@ function benchSummary(report: Report, bench: BenchSection): string {
   return md + environmentSection(report.environment);
 }
 
+/** Notable timeline lines summary.md lists at most (timeline.txt and index.html have more). */
+export const SCENARIO_LINES = 200;
+
+/** A fault reproduction's report as Markdown: the verdicts and the notable timeline. */
+function scenarioSummary(report: Report, s: ScenarioSection): string {
+  const { run, verdict } = report;
+  const passed = s.verdicts.filter((v) => v.pass).length;
+  let md = `# ${mdText(verdict.headline)}\n\n`;
+  md +=
+    `relaycheck fault reproduction \`${run.id.replace(/`/g, "'")}\`: scenario ${mdText(s.scenario.name)} ` +
+    `(${s.scenario.case}), ${mdText(s.scenario.title)}. **${scenarioVerdictWords(s)}**: ` +
+    `${passed} of ${s.verdicts.length} expectations held over ${scenarioSeconds(s.scenarioMs)} of scenario time ` +
+    `(${scenarioSeconds(s.wallMs)} on the clock). ` +
+    `${verdict.ready ? 'The run passes (exit code 0).' : 'The run fails (exit code 1).'}\n\n`;
+  md += `Symptom: ${mdText(s.scenario.symptom.replace(/\s+/g, ' ').trim())}\n\n`;
+  if (s.scenario.description.trim() !== '') {
+    md += `${mdText(s.scenario.description.replace(/\s+/g, ' ').trim())}\n\n`;
+  }
+  if (!s.settled) {
+    md += '**The run did not settle** within its bound: the verdicts were taken anyway.\n\n';
+  }
+
+  md += '## Verdicts\n\n';
+  md += row(['result', 'expectation', 'expected', 'observed', 'check']);
+  md += row(['---', '---', '---', '---', '---']);
+  for (const v of s.verdicts) {
+    md += row([
+      v.pass ? 'pass' : '**FAIL**',
+      mdText(clip(v.what)),
+      mdText(clip(v.expected)),
+      mdText(clip(v.observed)),
+      mdText(v.check),
+    ]);
+  }
+  if (s.verdicts.length === 0) md += row(['—', 'the scenario states no expectation', '', '', '']);
+  md += '\n';
+
+  md += '## Same seed, same sequence\n\n';
+  md +=
+    'The workload and the actions are planned from the seed before the run starts; a rerun with ' +
+    'the same seed plans the same sequence, so the same digest.\n\n';
+  md += factTable([...sequenceFacts(s), ...runFacts(s)]);
+  md += '\n';
+
+  md += '## Tallies\n\n';
+  const tallies = tallyRows(s.tallies);
+  md += row(tallies.map(([k]) => k));
+  md += row(tallies.map(() => '---:'));
+  md += row(tallies.map(([, n]) => String(n)));
+  md += '\n';
+
+  const notable = notableOf(s);
+  md += `## Timeline (${notable.length} notable ${notable.length === 1 ? 'line' : 'lines'})\n\n`;
+  md += row(['t', 'lane', 'source', 'what']);
+  md += row(['---:', '---', '---', '---']);
+  const shown = notable.slice(0, SCENARIO_LINES);
+  for (const e of shown) {
+    const what = mdText(clip(e.what));
+    md += row([
+      scenarioSeconds(e.t),
+      e.lane,
+      mdText(e.source),
+      e.mark === 'failure' ? `**${what}**` : what,
+    ]);
+  }
+  md += '\n';
+  const more = notable.length - shown.length;
+  md +=
+    (more > 0 ? `${more} more notable lines are left out here. ` : '') +
+    `timeline.txt beside this file has the timeline as printed live; report.json holds ` +
+    `${s.timeline.length} entries` +
+    `${s.timelineDropped > 0 ? ` (${s.timelineDropped} more were left out by the bounds)` : ''}; ` +
+    'index.html draws them on a chart.\n';
+
+  md += '\n## Run\n\n';
+  md += factTable([
+    ['command', run.command],
+    ['started', run.startedAt],
+    ['ended', run.endedAt],
+  ]);
+  return md + environmentSection(report.environment);
+}
+
 /** The report as Markdown. */
 export function renderSummary(report: Report): string {
   if (report.bench !== undefined) return benchSummary(report, report.bench);
+  if (report.scenario !== undefined) return scenarioSummary(report, report.scenario);
   const { run, verdict, environment: env } = report;
   let md = `# ${mdText(verdict.headline)}\n\n`;
   md +=

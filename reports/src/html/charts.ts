@@ -2,7 +2,8 @@
 // the output). In: a Report, or a case's events and metrics. Out: inline SVG with a title, axis
 // names and an aria-label: outcomes per area, slowest cases, dials by port and verdict; per case
 // dials over time, a histogram per samples metric (p50/p95/p99), a line per series metric;
-// lines on value axes for the benchmark (rates and latencies against the offered rate).
+// lines on value axes for the benchmark (rates and latencies against the offered rate); draw()
+// and the title style for the parts that draw their own (the scenario timeline, ./scenario.ts).
 import * as echarts from 'echarts';
 import {
   REPORT_OUTCOMES,
@@ -577,3 +578,6 @@ export function linesChart(chartId: string, spec: LinesChartSpec): ChartResult {
   };
   return draw(chartId, option, CASE_HEIGHT + 40, spec.label, CASE_WIDTH);
 }
+
+/** For the parts of the page that draw their own charts (./scenario.ts). */
+export { draw as drawChart, title as chartTitle, FONT as CHART_FONT, WIDTH as CHART_WIDTH };

@@ -3,7 +3,8 @@
 // load nothing: verdict, area x outcome matrix, charts, the security section (a row per attack,
 // ./security.ts) when the run tried any, case table, a drill-down per case (expected vs
 // observed, measurements, charts, event log), the run. A benchmark report (with
-// `bench`, no cases) shows its own banner and figures (./bench.ts) instead of the case parts.
+// `bench`, no cases) shows its own banner and figures (./bench.ts) instead of the case parts; a
+// fault reproduction (with `scenario`) its verdict, timeline chart and verdicts (./scenario.ts).
 // Every text is escaped.
 import {
   REPORT_OUTCOMES,
@@ -19,6 +20,7 @@ import {
 import { REDACTED } from '../redact';
 import { CONTENT_SECURITY_POLICY, SCRIPT, STYLE } from './assets';
 import { BENCH_STYLE, benchBanner, benchSection } from './bench';
+import { SCENARIO_STYLE, scenarioBanner, scenarioSection } from './scenario';
 import { SECURITY_STYLE, securitySection } from './security';
 import {
   dialsByPortChart,
@@ -521,10 +523,32 @@ function relayText(run: ReportRun): string {
   return `external (one relaycheck did not write${run.relayConfig === undefined ? '' : `; config ${run.relayConfig}`})`;
 }
 
-/** The parts of the page between its header and the run: a conformance run's, or a benchmark's. */
-function parts(report: Report): { title: string; heading: string; nav: string; main: string[] } {
-  const { run, bench } = report;
+/** The parts of the page between its header and the run: a conformance run's, a benchmark's or a scenario's. */
+function parts(report: Report): {
+  title: string;
+  heading: string;
+  intro?: string;
+  nav: string;
+  main: string[];
+} {
+  const { run, bench, scenario } = report;
   const link = (id: string, text: string): string => `<li><a href="#${id}">${text}</a></li>`;
+  if (scenario !== undefined) {
+    return {
+      title: `relaycheck reproduce ${scenario.scenario.case} ${scenario.scenario.name}: ${report.verdict.ready ? 'passed' : 'failed'} (${run.id})`,
+      heading: 'relaycheck fault reproduction report',
+      intro: `<p>Run <code>${h(run.id)}</code>, started ${h(run.startedAt)}: scenario ${h(scenario.scenario.name)} (${h(scenario.scenario.case)}) against the simulator with the reference relay${scenario.defect === null ? '' : ` given the defect ${h(scenario.defect)}`}, seed ${h(String(scenario.seed))}.</p>`,
+      nav: [
+        link('verdict', 'Verdict'),
+        link('scenario-facts', 'Seed and sequence'),
+        link('scenario-chart', 'Timeline chart'),
+        link('scenario-verdicts-title', 'Verdicts'),
+        link('scenario-notable', 'Notable timeline'),
+        link('environment', 'Run and environment'),
+      ].join(''),
+      main: [scenarioBanner(report, scenario), scenarioSection(scenario)],
+    };
+  }
   if (bench !== undefined) {
     return {
       title: `relaycheck benchmark: profile ${bench.profile.name} (${run.id})`,
@@ -575,14 +599,15 @@ export function renderHtml(report: Report): string {
     '<meta name="referrer" content="no-referrer">',
     '<link rel="icon" href="data:,">',
     `<title>${h(page.title)}</title>`,
-    `<style>${STYLE}${bench === undefined ? '' : BENCH_STYLE}${report.security === undefined ? '' : SECURITY_STYLE}</style>`,
+    `<style>${STYLE}${bench === undefined ? '' : BENCH_STYLE}${report.security === undefined ? '' : SECURITY_STYLE}${report.scenario === undefined ? '' : SCENARIO_STYLE}</style>`,
     '</head>',
     '<body>',
     '<header class="page">',
     `<h1>${h(page.heading)}</h1>`,
-    bench === undefined
-      ? `<p>Run <code>${h(report.run.id)}</code>, started ${h(report.run.startedAt)}, against ${report.run.target === 'azure' ? 'the council’s own namespaces' : 'the simulator'} with ${report.run.relay === 'external' ? 'an external' : 'the reference'} relay.</p>`
-      : `<p>Run <code>${h(report.run.id)}</code>, started ${h(report.run.startedAt)}: the reference relay confined to profile ${h(bench.profile.name)}, against the simulator.</p>`,
+    page.intro ??
+      (bench === undefined
+        ? `<p>Run <code>${h(report.run.id)}</code>, started ${h(report.run.startedAt)}, against ${report.run.target === 'azure' ? 'the council’s own namespaces' : 'the simulator'} with ${report.run.relay === 'external' ? 'an external' : 'the reference'} relay.</p>`
+        : `<p>Run <code>${h(report.run.id)}</code>, started ${h(report.run.startedAt)}: the reference relay confined to profile ${h(bench.profile.name)}, against the simulator.</p>`),
     `<nav aria-label="Contents"><ul>${page.nav}</ul></nav>`,
     '</header>',
     '<main>',
