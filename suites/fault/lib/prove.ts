@@ -49,4 +49,23 @@ export async function proveScenario(t: Test, name: string, proof: Proof): Promis
     observed: summary(broken),
   });
   t.equal(broken.outcome, 'fail', 'the broken relay fails the scenario');
+  t.equal(broken.sequence.digest, run.sequence.digest, 'the same seed planned the same sequence');
+  t.same(
+    executed(broken),
+    executed(run),
+    'and both runs sent the same requests and applied the same steps in the same order',
+  );
+}
+
+/** The runner's own sends and steps, in the order they happened (not the relay's reactions). */
+function executed(run: ScenarioRun): string[] {
+  return run.timeline.flatMap((e) => {
+    if (e.lane === 'workload' && e.what.startsWith('send ')) return [e.what];
+    const step = e.data?.step;
+    const repeat = e.data?.repeat;
+    if (e.lane === 'action' && typeof step === 'number') {
+      return [`step ${String(step)}.${typeof repeat === 'number' ? String(repeat) : '0'}`];
+    }
+    return [];
+  });
 }
