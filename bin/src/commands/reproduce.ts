@@ -5,7 +5,7 @@
 // verdicts, a report folder (report.json, summary.md, junit.xml, index.html with the timeline
 // chart); exit 0 when every expectation held, 1 when one did not, 2 on a usage error (unknown
 // scenario, bad file, bad option), 3 when this machine cannot run it.
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { ExitBox, Io } from '../main';
 import { integer } from '../parse';
@@ -108,7 +108,9 @@ export function registerReproduce(program: Command, io: Io, exit: ExitBox): void
               `  ${v.pass ? 'pass' : 'FAIL'}  ${v.what}\n        expected ${v.expected}\n        observed ${v.observed}\n`,
             );
           }
-          io.out(`report: ${written}\n`);
+          io.out(
+            `report: ${join(written, 'index.html')} (summary.md, report.json, junit.xml and timeline.txt beside it)\n`,
+          );
         } else {
           io.out(JSON.stringify({ ...run, report: written }, null, 2) + '\n');
         }
