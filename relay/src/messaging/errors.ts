@@ -14,6 +14,11 @@ export const RELAY_SESSION_ERRORS = defineErrors('relay-session', {
       'The cloud side answered REJECT to the HELLO: the key id named in the message is unknown or retired there, or the key is wrong; the reason is only in the cloud side log.',
     http: 403,
   },
+  RELAY_E_SESSION_CLOCK: {
+    summary:
+      "The cloud side answered REJECT and this relay's clock is more than the skew window (120 s) off the Service Bus namespace's (read from the answer's enqueued time; details.clockAheadMs): the HELLO's timestamp is outside the window. Synchronise the server's clock (NTP); the relay retries by itself.",
+    http: 403,
+  },
   RELAY_E_SESSION_ANSWER: {
     summary:
       'The answer on handshake-replies is not an acceptable WELCOME (it fails the relay-side checks: format, tenant, kid, authentication, nonce or clock skew; details.hsCode says which).',

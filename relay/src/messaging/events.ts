@@ -5,7 +5,11 @@
 import diagnostics from 'node:diagnostics_channel';
 
 export const MESSAGING_CHANNELS = Object.freeze({
-  /** {state, instanceId, kid?, sid?, code?, attempt?, delayMs?} — a handshake state change. */
+  /**
+   * {state, instanceId, kid?, sid?, code?, attempt?, delayMs?, clockAheadMs?} — a handshake state
+   * change; clockAheadMs when this relay's clock is off the namespace's by more than a quarter of
+   * the skew window (live) or outside it (rejected, RELAY_E_SESSION_CLOCK).
+   */
   session: 'relay:session',
   /** {via, route, messageId, outcome, status?, code?, deliveryCount?, replayed?, holdMs?} — one request's outcome. */
   work: 'relay:work',

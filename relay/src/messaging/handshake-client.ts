@@ -2,7 +2,9 @@
 // (tenant, instance id, entities, timings), the tenant key ring, an injected ServiceBusClient,
 // scheduler and randomness. Out: HELLO on the `handshake` queue, the answer from the
 // `handshake-replies` session named after the instance id, a live Session (sid, ttl) renewed at
-// 80% of its lifetime, typed RelaySessionErrors, `relay:session` events and change callbacks.
+// 80% of its lifetime, typed RelaySessionErrors, `relay:session` events and change callbacks, and
+// a diagnosis of this server's clock against the namespace's (read from each answer's enqueued
+// time) when it is off by more than a quarter of the skew window.
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { ServiceBusClient, ServiceBusReceivedMessage } from '@azure/service-bus';
@@ -26,6 +28,7 @@ import {
   type Scheduler,
   type TimerHandle,
 } from '../transports/scheduler';
+import { readClockSkew, type ClockReading } from './clock-skew';
 import { DEFAULT_ENTITIES, HELLO_TTL_MS, JSON_CONTENT_TYPE, PROPERTY, SUBJECT } from './contract';
 import { RelaySessionError } from './errors';
 import { publishSession, sidPrefix, type SessionState } from './events';
@@ -169,6 +172,8 @@ export class HandshakeClient extends EventEmitter<HandshakeClientEvents> impleme
   readonly #watchers = new Set<(live: boolean) => void>();
   #state: HandshakeClientState = 'idle';
   #session: Session | undefined;
+  /** The clock reading of the answer that made the session, when it is off (not 'ok'). */
+  #clock: ClockReading | undefined;
   #wasLive = false;
   #attempt = 0;
   #running: Promise<Session> | undefined;
@@ -322,11 +327,21 @@ export class HandshakeClient extends EventEmitter<HandshakeClientEvents> impleme
     this.#attempt = 0;
     this.#state = 'live';
     const { instanceId } = this.options;
-    publishSession({ state: 'live', instanceId, kid: session.kid, sid: sidPrefix(session.sid) });
+    const clock = this.#clock;
+    publishSession({
+      state: 'live',
+      instanceId,
+      kid: session.kid,
+      sid: sidPrefix(session.sid),
+      ...(clock === undefined ? {} : { clockAheadMs: clock.aheadMs }),
+    });
     this.#log.info(
       { kid: session.kid, sid: sidPrefix(session.sid), ttl: session.ttl },
       'handshake session live',
     );
+    if (clock !== undefined) {
+      this.#log.warn({ clockAheadMs: clock.aheadMs, kid: session.kid }, `clock: ${clock.text}`);
+    }
     // Renew at the fraction of the lifetime, counted from the HELLO's ts (the session's start).
     const now = this.#scheduler.now();
     const start = session.expiresAt - session.ttl * 1000;
@@ -364,13 +379,21 @@ export class HandshakeClient extends EventEmitter<HandshakeClientEvents> impleme
     if (this.#closed) return;
     const { instanceId } = this.options;
     const kid = typeof error.details.kid === 'string' ? error.details.kid : undefined;
-    if (error.code === 'RELAY_E_SESSION_REJECTED') {
-      // REJECT: the cloud side no longer accepts this relay under this key. Stop serving.
+    if (isRejection(error)) {
+      // REJECT: the cloud side no longer accepts this relay under this key (or at this clock).
+      // Stop serving.
       this.#session = undefined;
       this.#state = 'rejected';
       if (this.#expiryTimer !== undefined) this.#scheduler.clearTimer(this.#expiryTimer);
       this.#expiryTimer = undefined;
-      publishSession({ state: 'rejected', instanceId, kid, code: error.code });
+      const ahead = error.details.clockAheadMs;
+      publishSession({
+        state: 'rejected',
+        instanceId,
+        kid,
+        code: error.code,
+        ...(typeof ahead === 'number' ? { clockAheadMs: ahead } : {}),
+      });
       this.#log.error({ kid, code: error.code }, error.message);
       this.#notify(false);
       this.emit('failed', error);
@@ -539,10 +562,30 @@ export class HandshakeClient extends EventEmitter<HandshakeClientEvents> impleme
   ): Session {
     const { tenant } = this.options;
     const body = bodyBytes(answer.body) ?? Buffer.alloc(0);
+    // The namespace stamped the answer with its own clock: how far off is ours?
+    const enqueued = answer.enqueuedTimeUtc;
+    const reading = readClockSkew(
+      this.#scheduler.now(),
+      enqueued instanceof Date ? enqueued.getTime() : undefined,
+      this.options.skewMs,
+    );
+    const off = reading !== undefined && reading.verdict !== 'ok' ? reading : undefined;
     try {
-      return openWelcome(pending, body, { clock: this.#scheduler, skewMs: this.options.skewMs });
+      const session = openWelcome(pending, body, {
+        clock: this.#scheduler,
+        skewMs: this.options.skewMs,
+      });
+      this.#clock = off;
+      return session;
     } catch (e) {
       if (!(e instanceof HandshakeError)) throw e;
+      if (e.code === 'HS_E_REJECTED' && off?.verdict === 'outside') {
+        throw new RelaySessionError(
+          'RELAY_E_SESSION_CLOCK',
+          `the cloud side refused the handshake (REJECT) for tenant ${tenant} under key id ${kid}: ${off.text}`,
+          { kid, tenant, clockAheadMs: off.aheadMs },
+        );
+      }
       if (e.code === 'HS_E_REJECTED') {
         throw new RelaySessionError(
           'RELAY_E_SESSION_REJECTED',
@@ -554,11 +597,22 @@ export class HandshakeClient extends EventEmitter<HandshakeClientEvents> impleme
       }
       throw new RelaySessionError(
         'RELAY_E_SESSION_ANSWER',
-        `the answer to HELLO is not an acceptable WELCOME (${e.code}: ${e.message})`,
-        { kid, tenant, hsCode: e.code },
+        `the answer to HELLO is not an acceptable WELCOME (${e.code}: ${e.message})` +
+          (e.code === 'HS_E_SKEW' && off !== undefined ? `; ${off.text}` : ''),
+        {
+          kid,
+          tenant,
+          hsCode: e.code,
+          ...(e.code === 'HS_E_SKEW' && off !== undefined ? { clockAheadMs: off.aheadMs } : {}),
+        },
       );
     }
   }
+}
+
+/** A REJECT from the cloud side: for the key, or for this relay's clock. */
+function isRejection(error: RelaySessionError): boolean {
+  return error.code === 'RELAY_E_SESSION_REJECTED' || error.code === 'RELAY_E_SESSION_CLOCK';
 }
 
 /** Creates a handshake client (call start() to begin). */

@@ -18,6 +18,8 @@ export interface RelayControl {
   start(options: {
     readonly clockOffsetMs: number;
     readonly keys: 'unchanged' | 'current' | 'retired-only';
+    /** 'session': resolve only once the new relay's first handshake has an outcome. */
+    readonly wait?: 'ready' | 'session';
   }): Promise<string>;
 }
 
@@ -180,6 +182,7 @@ const RUNNERS: { [K in ActionName]: Runner<K> } = {
     const started = await ctx.relay.start({
       clockOffsetMs: offsetMs(args.clockOffset),
       keys: args.keys,
+      wait: args.wait,
     });
     return `relay: ${stopped === '' ? '' : `${stopped}; `}${started}`;
   },

@@ -349,6 +349,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     const startRelay = async (o: {
       readonly clockOffsetMs: number;
       readonly keys: 'unchanged' | 'current' | 'retired-only';
+      readonly wait?: 'ready' | 'session';
     }): Promise<string> => {
       let path = basePath;
       if (o.keys !== 'unchanged') {
@@ -393,12 +394,25 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
         poke();
       });
       await bounded(child.healthUrl, START_BOUND_MS, `relay #${String(n)} to start`);
+      let outcome = '';
+      if (o.wait === 'session') {
+        const settledStates = ['live', 'rejected', 'failed', 'expired'];
+        const e = await bounded(
+          child.waitFor(
+            (x) => x.channel === 'relay:session' && settledStates.includes(String(x.data.state)),
+            'a handshake outcome',
+          ),
+          START_BOUND_MS,
+          `relay #${String(n)}'s first handshake outcome`,
+        );
+        outcome = `; session ${String(e.data.state)}`;
+      }
       const skew =
         o.clockOffsetMs === 0
           ? ''
           : ` with its clock ${o.clockOffsetMs > 0 ? '+' : ''}${String(o.clockOffsetMs / 1000)}s`;
       const defect = options.defect === undefined ? '' : ` (defect ${options.defect})`;
-      return `relay #${String(n)} started (pid ${String(child.pid)})${skew}${defect}`;
+      return `relay #${String(n)} started (pid ${String(child.pid)})${skew}${defect}${outcome}`;
     };
     const stopRelay = async (signal: 'kill' | 'term' | 'none'): Promise<string> => {
       const r = relay;

@@ -136,6 +136,11 @@ const actions = {
       .optional(),
     /** The restarted relay's tenant keys: the world's current ones, or only the newest. */
     keys: z.enum(['unchanged', 'current', 'retired-only']).default('unchanged'),
+    /**
+     * What the timeline waits for before its next step: the new relay's health endpoint
+     * (ready), or also its first handshake outcome (session: live, rejected or failed).
+     */
+    wait: z.enum(['ready', 'session']).default('ready'),
   }),
   /** The tenant's key rotation: add a new active key, or retire the oldest. */
   tenantKeys: z.union([
@@ -212,6 +217,8 @@ export const expectations = {
   effects: z.strictObject({
     exactlyOnce: z.literal(true),
     except: z.array(z.enum(STREAM_KINDS)).default([]),
+    /** A dead-lettered message must have left no effect at all (and is not counted lost). */
+    unlessDeadLettered: z.boolean().default(false),
   }),
   /** Requests of these kinds were answered with success; at most `failed` were not. */
   answered: z.strictObject({
@@ -223,6 +230,10 @@ export const expectations = {
     kinds: z.array(z.enum(STREAM_KINDS)).default([]),
     reason: z.string().max(200).optional(),
     description: z.string().max(200).optional(),
+    /** Only the requests of `kinds` sent from this time on (scenario time)... */
+    sentFrom: durationSchema.optional(),
+    /** ... up to this time (inclusive) must be dead-lettered; the others must not. */
+    sentTo: durationSchema.optional(),
   }),
   /** Events matching: counted (within a window after a step) against bounds. */
   events: z.strictObject({

@@ -42,6 +42,8 @@ export class FakeNamespace {
   /** What complete, abandon and dead-letter on a `requests` receiver return. */
   settle: () => Promise<void> = () => Promise.resolve();
   answer: (hello: ServiceBusMessage) => string | undefined = () => undefined;
+  /** The enqueued time the namespace stamps on each answer (default: none). */
+  enqueuedAt: (() => Date) | undefined = undefined;
   readonly #inbox = new Map<string, ServiceBusReceivedMessage[]>();
   readonly #waiting = new Map<string, () => void>();
 
@@ -65,6 +67,7 @@ export class FakeNamespace {
             list.push({
               body: Buffer.from(body),
               correlationId: message.messageId,
+              ...(this.enqueuedAt === undefined ? {} : { enqueuedTimeUtc: this.enqueuedAt() }),
             } as unknown as ServiceBusReceivedMessage);
             this.#inbox.set(session, list);
             this.#waiting.get(session)?.();
