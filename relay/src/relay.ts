@@ -50,7 +50,8 @@ import { FILEDROP_CHANNELS } from './work/filedrop';
 import { fileNameFromContentDisposition } from './work/filedrop/filename';
 import { openFileIdempotencyStore } from './work/idempotency';
 import { RelayRouteError } from './work/route-path';
-import { createRouter, workSettlement, type Answer } from './work/router';
+import { createRouter, workSettlementWith, type Answer } from './work/router';
+import { startSweeper } from './work/sweeper';
 
 /** The relay's own state changes (mode applied, transports rebuilt), for harnesses. */
 export const RELAY_STATE_CHANNEL = 'relay:state';
@@ -68,9 +69,6 @@ export const RELAY_EVENT_CHANNELS: readonly string[] = Object.freeze([
   ...Object.values(FILEDROP_CHANNELS),
   ...Object.values(AV_CHANNELS),
 ]);
-
-/** Temporary files of file drops older than this are swept at start (a crash left them). */
-const SWEEP_AFTER_MS = 60_000;
 
 /** Reads an answer for a Service Bus reply: at most `max` bytes, or RELAY_E_ROUTE_ANSWER. */
 async function replyBytes(body: Readable, max: number, route: string): Promise<Buffer> {
@@ -192,7 +190,11 @@ export async function startRelay(config: RelayConfig, deps: RelayDeps = {}): Pro
     );
   }
   const router = createRouter(config.routes, { client: backOffice, scanner });
-  const swept = await router.sweep(SWEEP_AFTER_MS);
+  // Temporary files of drops a crash (SIGKILL) cut short: removed at start, and then every
+  // tempSweepAfterMs while running, so those of a crash just before this start (too young to
+  // tell from another relay's write under way) do not stay until the next restart.
+  const sweepAfterMs = config.limits.tempSweepAfterMs;
+  const swept = await router.sweep(sweepAfterMs);
   if (swept > 0) log.info({ swept }, 'removed temporary files a crash left in the file drops');
   const routeNames = config.routes.map((r) => r.name);
   const hcPaths = config.hybrid.paths;
@@ -283,6 +285,7 @@ export async function startRelay(config: RelayConfig, deps: RelayDeps = {}): Pro
             maxConcurrent: config.limits.maxConcurrent,
             maxRequestBytes: config.limits.maxRequestBytes,
             shutdownGraceMs: config.limits.shutdownGraceMs,
+            maxDeliveryCount: config.serviceBus.maxDeliveryCount,
           },
           {
             serviceBus: currentClient,
@@ -291,7 +294,9 @@ export async function startRelay(config: RelayConfig, deps: RelayDeps = {}): Pro
             handler: sbHandler,
             logger: log,
             ...(store === undefined ? {} : { store }),
-            settlementOf: workSettlement,
+            settlementOf: workSettlementWith({
+              fileDropHoldMs: config.limits.fileDropRetryHoldMs,
+            }),
             onTransportError: (e) => {
               recoverServiceBus(isRelaycheckError(e) ? e.code : errorCode(e));
             },
@@ -507,7 +512,7 @@ export async function startRelay(config: RelayConfig, deps: RelayDeps = {}): Pro
   });
   handshake.on('failed', (e) => {
     log.warn({ code: e.code }, `handshake attempt failed: ${e.message}`);
-    if (!closing && e.code !== 'RELAY_E_SESSION_REJECTED' && e.code !== 'RELAY_E_SESSION_CLOCK') {
+    if (!closing && e.code !== 'RELAY_E_SESSION_REJECTED') {
       serviceBusState = 'down';
       void connectivity.reprobe().catch(() => undefined);
     }
@@ -558,6 +563,24 @@ export async function startRelay(config: RelayConfig, deps: RelayDeps = {}): Pro
     throw e;
   }
 
+  const sweeper =
+    drops === 0
+      ? undefined
+      : startSweeper({
+          sweep: (ms) => router.sweep(ms),
+          olderThanMs: sweepAfterMs,
+          everyMs: sweepAfterMs,
+          onSwept: (n) => {
+            log.info({ swept: n }, 'removed temporary files a crash left in the file drops');
+          },
+          onError: (e) => {
+            log.warn(
+              { code: isRelaycheckError(e) ? e.code : 'unknown' },
+              'could not sweep the file drops for temporary files',
+            );
+          },
+        });
+
   return {
     instanceId: config.instanceId,
     healthUrl: health.url,
@@ -565,6 +588,7 @@ export async function startRelay(config: RelayConfig, deps: RelayDeps = {}): Pro
     async close() {
       if (closing) return;
       closing = true;
+      sweeper?.stop();
       connectivity.close();
       await applying.catch(() => undefined);
       await work?.close();

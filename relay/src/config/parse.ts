@@ -357,6 +357,7 @@ function finish(c: RelayConfigParsed, ctx: FinishContext): RelayConfig {
         keyName: c.serviceBus.keyName,
         key: sasKey('serviceBus', c.serviceBus.key),
         entities: { ...entities },
+        maxDeliveryCount: c.serviceBus.maxDeliveryCount,
       },
       ['key'],
     ),

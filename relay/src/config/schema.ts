@@ -72,6 +72,10 @@ const serviceBusSchema = z.strictObject({
       requests: 'requests',
       replies: 'replies',
     }),
+  maxDeliveryCount: z.int().min(1).max(2_000).default(10).meta({
+    description:
+      "The requests queue's MaxDeliveryCount (Azure's default 10): a file that could not be written on a message's last delivery is dead-lettered by the relay with its system error instead of left to the broker's MaxDeliveryCountExceeded",
+  }),
 });
 
 const hybridSchema = z.strictObject({
@@ -298,6 +302,14 @@ export const relayConfigSchema = z
         shutdownGraceMs: z.int().min(0).max(600_000).default(10_000).meta({
           description:
             'On shutdown, how long work in flight may take to finish before it is abandoned',
+        }),
+        fileDropRetryHoldMs: z.int().min(0).max(300_000).default(5_000).meta({
+          description:
+            'A Service Bus message whose file could not be written (share full, read-only, unreachable) is held this long before it is abandoned and comes back',
+        }),
+        tempSweepAfterMs: z.int().min(1_000).max(86_400_000).default(60_000).meta({
+          description:
+            'Temporary files of drops cut short (a crash) older than this are removed at start and every this long while the relay runs',
         }),
       })
       .prefault({}),

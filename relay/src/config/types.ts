@@ -40,6 +40,8 @@ export interface ServiceBusConfig {
   /** The SAS key (resolved). Redacted when the object is printed. */
   readonly key: string;
   readonly entities: ServiceBusEntities;
+  /** The requests queue's MaxDeliveryCount, as the relay assumes it (default 10). */
+  readonly maxDeliveryCount: number;
 }
 
 export interface HybridConfig {
@@ -148,6 +150,10 @@ export interface LimitsConfig {
   readonly maxRequestBytes: number;
   readonly maxReplyBytes: number;
   readonly shutdownGraceMs: number;
+  /** The hold of a message whose file could not be written (share full, read-only). */
+  readonly fileDropRetryHoldMs: number;
+  /** Temporary files of drops cut short older than this are swept (at start and periodically). */
+  readonly tempSweepAfterMs: number;
 }
 
 export interface RelayConfig {

@@ -76,6 +76,12 @@ export type HandlerSettlement =
        * must not send the message round the broker until its max delivery count is used up.
        */
       readonly holdMs?: number;
+      /**
+       * On the message's last delivery (maxDeliveryCount), dead-letter it with this reason and
+       * description instead of abandoning it: the broker's own MaxDeliveryCountExceeded would
+       * not say why (a full file share's ENOSPC, say).
+       */
+      readonly lastDelivery?: { readonly reason: string; readonly description: string };
     }
   | { readonly action: 'dead-letter'; readonly reason: string; readonly description: string };
 
@@ -126,6 +132,11 @@ const schema = z.strictObject({
    * redelivers the request when its lock expires, and the receiver does not wait for it.
    */
   settleTimeoutMs: z.int().min(10).max(600_000).default(10_000),
+  /**
+   * The requests queue's MaxDeliveryCount (Azure's default 10): a failure whose settlement names
+   * a lastDelivery reason is dead-lettered with it on the last delivery instead of abandoned.
+   */
+  maxDeliveryCount: z.int().min(1).max(2_000).default(10),
   maxRequestBytes: z
     .int()
     .min(0)
@@ -493,6 +504,22 @@ export class WorkReceiver {
             reason: verdict.reason,
           });
           event('dead-lettered', { code: verdict.reason });
+          return;
+        }
+        const last = verdict.lastDelivery;
+        if (last !== undefined && deliveryCount + 1 >= this.options.maxDeliveryCount) {
+          // The broker would dead-letter it on this abandon with MaxDeliveryCountExceeded and
+          // nothing of why: the relay does it with the failure's own reason.
+          const n = String(deliveryCount + 1);
+          await this.#settle(receiver, message, {
+            kind: 'dead-letter',
+            error: new RelayWorkError(
+              'RELAY_E_WORK_HANDLER',
+              `${last.description} (delivery ${n} of ${String(this.options.maxDeliveryCount)}: not retried)`,
+            ),
+            reason: last.reason,
+          });
+          event('dead-lettered', { code: last.reason });
           return;
         }
         const error = e instanceof RelayWorkError ? e : handlerError(e);

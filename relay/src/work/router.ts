@@ -95,27 +95,65 @@ export const OPEN_BREAKER_MIN_HOLD_MS = 1000;
 export const SCANNER_UNAVAILABLE_HOLD_MS = 2000;
 
 /**
+ * How long a message whose file could not be written (RELAY_E_FILEDROP_IO: the share full,
+ * read-only or unreachable) is held before it is abandoned, by default: redelivered at once, it
+ * would use up the broker's max delivery count in a second, so a share full for a moment would
+ * dead-letter everything that arrived meanwhile. Relay config `limits.fileDropRetryHoldMs`.
+ */
+export const FILE_DROP_IO_HOLD_MS = 5000;
+
+export interface WorkSettlementOptions {
+  /** The hold of a message whose file could not be written (default FILE_DROP_IO_HOLD_MS). */
+  readonly fileDropHoldMs?: number;
+}
+
+/** A work failure's settlement: what the work receiver does with its message. */
+export type WorkSettlement = Settlement & {
+  /** On the last delivery: dead-letter with this instead of abandoning (see the receiver). */
+  readonly lastDelivery?: { readonly reason: string; readonly description: string };
+};
+
+/**
  * What to do with a Service Bus message whose work failed with `e`: dead-letter (with the code
  * as reason and the message as description) for a permanent refusal; abandon otherwise, an
  * unknown error included, so that the broker's max delivery count decides in the end. Work an
  * open breaker refused is held until a probe may go out (retryInMs, at least
  * OPEN_BREAKER_MIN_HOLD_MS) before it is abandoned: failing fast must not use up deliveries.
+ * A file that could not be written is held (fileDropHoldMs) and, on the message's last
+ * delivery, dead-lettered with its code and system error (ENOSPC, EROFS...) rather than left to
+ * the broker's MaxDeliveryCountExceeded, which says nothing of why.
  */
-export function workSettlement(e: unknown): Settlement {
-  if (isRelaycheckError(e) && WORK_DEAD_LETTER_CODES.has(e.code)) {
-    return { action: 'dead-letter', reason: e.code, description: e.message.slice(0, 1024) };
-  }
-  if (!isRelaycheckError(e)) return { action: 'abandon', code: 'unknown' };
-  const retryInMs = e.details.retryInMs;
-  if (e.code === 'RELAY_E_BACKOFFICE_OPEN' && typeof retryInMs === 'number') {
-    const holdMs = Math.max(OPEN_BREAKER_MIN_HOLD_MS, Math.ceil(retryInMs));
-    return { action: 'abandon', code: e.code, holdMs };
-  }
-  if (e.code === 'RELAY_E_AV_UNAVAILABLE') {
-    return { action: 'abandon', code: e.code, holdMs: SCANNER_UNAVAILABLE_HOLD_MS };
-  }
-  return { action: 'abandon', code: e.code };
+export function workSettlementWith(
+  options: WorkSettlementOptions = {},
+): (e: unknown) => WorkSettlement {
+  const fileDropHoldMs = options.fileDropHoldMs ?? FILE_DROP_IO_HOLD_MS;
+  return (e) => {
+    if (isRelaycheckError(e) && WORK_DEAD_LETTER_CODES.has(e.code)) {
+      return { action: 'dead-letter', reason: e.code, description: e.message.slice(0, 1024) };
+    }
+    if (!isRelaycheckError(e)) return { action: 'abandon', code: 'unknown' };
+    const retryInMs = e.details.retryInMs;
+    if (e.code === 'RELAY_E_BACKOFFICE_OPEN' && typeof retryInMs === 'number') {
+      const holdMs = Math.max(OPEN_BREAKER_MIN_HOLD_MS, Math.ceil(retryInMs));
+      return { action: 'abandon', code: e.code, holdMs };
+    }
+    if (e.code === 'RELAY_E_AV_UNAVAILABLE') {
+      return { action: 'abandon', code: e.code, holdMs: SCANNER_UNAVAILABLE_HOLD_MS };
+    }
+    if (e.code === 'RELAY_E_FILEDROP_IO') {
+      return {
+        action: 'abandon',
+        code: e.code,
+        ...(fileDropHoldMs > 0 ? { holdMs: fileDropHoldMs } : {}),
+        lastDelivery: { reason: e.code, description: e.message.slice(0, 900) },
+      };
+    }
+    return { action: 'abandon', code: e.code };
+  };
 }
+
+/** workSettlementWith() with the defaults. */
+export const workSettlement: (e: unknown) => WorkSettlement = workSettlementWith();
 
 const XML_TYPE = 'application/xml; charset=utf-8';
 const JSON_TYPE = 'application/json';

@@ -13,7 +13,14 @@ import {
   type BackOfficeCall,
   type BackOfficeClient,
 } from '../../src/work/backoffice';
-import { createRouter, workSettlement, type Work } from '../../src/work/router';
+import { RelayFileDropError } from '../../src/work/filedrop';
+import {
+  createRouter,
+  FILE_DROP_IO_HOLD_MS,
+  workSettlement,
+  workSettlementWith,
+  type Work,
+} from '../../src/work/router';
 
 function recordingClient(): { client: BackOfficeClient; calls: BackOfficeCall[] } {
   const calls: BackOfficeCall[] = [];
@@ -323,3 +330,39 @@ void t.test('permanent refusals are dead-lettered, everything else abandoned', (
   t.same(workSettlement(new Error('boom')), { action: 'abandon', code: 'unknown' });
   t.end();
 });
+
+void t.test(
+  'a file that could not be written is held, and dead-lettered on its last delivery',
+  (t) => {
+    const full = new RelayFileDropError(
+      'RELAY_E_FILEDROP_IO',
+      'the file drop for housing could not write the file (ENOSPC)',
+      { errno: 'ENOSPC', step: 'write the file', formType: 'housing' },
+    );
+    const lastDelivery = {
+      reason: 'RELAY_E_FILEDROP_IO',
+      description: 'the file drop for housing could not write the file (ENOSPC)',
+    };
+    t.same(
+      workSettlement(full),
+      {
+        action: 'abandon',
+        code: 'RELAY_E_FILEDROP_IO',
+        holdMs: FILE_DROP_IO_HOLD_MS,
+        lastDelivery,
+      },
+      'held (the default), abandoned, and on the last delivery dead-lettered with the system error',
+    );
+    t.same(
+      workSettlementWith({ fileDropHoldMs: 250 })(full),
+      { action: 'abandon', code: 'RELAY_E_FILEDROP_IO', holdMs: 250, lastDelivery },
+      'the hold is configurable (limits.fileDropRetryHoldMs)',
+    );
+    t.same(
+      workSettlementWith({ fileDropHoldMs: 0 })(full),
+      { action: 'abandon', code: 'RELAY_E_FILEDROP_IO', lastDelivery },
+      'a hold of 0: abandoned at once',
+    );
+    t.end();
+  },
+);

@@ -97,20 +97,33 @@ const CHECKS: { [K in ExpectationKindName]: Check<K> } = {
   effects: (args, o) => {
     const excluded = new Set(o.sends.filter((s) => args.except.includes(s.kind)).map((s) => s.id));
     const keep = (ids: readonly string[]): string[] => ids.filter((id) => !excluded.has(id));
-    const lost = keep(o.effects.lost);
+    // unlessDeadLettered: a dead-lettered message may have no effect, and must have none.
+    const dead = new Set(args.unlessDeadLettered ? o.deadLetters.map((d) => d.messageId) : []);
+    const lost = keep(o.effects.lost).filter((id) => !dead.has(id));
     const duplicated = keep(o.effects.duplicated);
     const altered = keep(o.effects.altered);
     const stray = o.effects.stray;
+    const lostIds = new Set(o.effects.lost);
+    const deadWithEffect = keep([...dead].filter((id) => !lostIds.has(id))).filter((id) =>
+      o.sends.some((s) => s.id === id && ['posts', 'drops', 'hc-drops'].includes(s.kind)),
+    );
     const counted = o.sends.filter(
       (s) => !excluded.has(s.id) && ['posts', 'drops', 'hc-drops'].includes(s.kind),
     ).length;
     return {
-      what: 'every post and file drop took effect exactly once, with the bytes sent',
-      expected: `${String(counted)} effects: none lost, duplicated, altered or stray`,
+      what: args.unlessDeadLettered
+        ? 'every post and file drop took effect exactly once, with the bytes sent, or was dead-lettered and left none'
+        : 'every post and file drop took effect exactly once, with the bytes sent',
+      expected: `${String(counted)} effects: none lost, duplicated, altered or stray${args.unlessDeadLettered ? '; none of a dead-lettered message' : ''}`,
       observed:
         `lost ${listed(lost)}; duplicated ${listed(duplicated)}; altered ${listed(altered)}; ` +
-        `stray ${listed(stray)}`,
-      pass: lost.length + duplicated.length + altered.length + stray.length === 0,
+        `stray ${listed(stray)}` +
+        (args.unlessDeadLettered
+          ? `; dead-lettered ${String(dead.size)}, of which with an effect ${listed(deadWithEffect)}`
+          : ''),
+      pass:
+        lost.length + duplicated.length + altered.length + stray.length + deadWithEffect.length ===
+        0,
     };
   },
   answered: (args, o) => {
@@ -132,7 +145,11 @@ const CHECKS: { [K in ExpectationKindName]: Check<K> } = {
     };
   },
   deadLettered: (args, o) => {
-    const want = o.sends.filter((s) => args.kinds.includes(s.kind));
+    const sentFrom = args.sentFrom ?? 0;
+    const sentTo = args.sentTo ?? Infinity;
+    const want = o.sends.filter(
+      (s) => args.kinds.includes(s.kind) && s.t >= sentFrom && s.t <= sentTo,
+    );
     const byId = new Map(o.deadLetters.map((d) => [d.messageId, d]));
     const missing = want.filter((s) => !byId.has(s.id)).map((s) => s.id);
     const wantIds = new Set(want.map((s) => s.id));
@@ -154,7 +171,7 @@ const CHECKS: { [K in ExpectationKindName]: Check<K> } = {
       what:
         want.length === 0
           ? 'nothing was dead-lettered'
-          : `the ${args.kinds.join(', ')} messages were dead-lettered, and nothing else`,
+          : `the ${args.kinds.join(', ')} messages${args.sentFrom === undefined && args.sentTo === undefined ? '' : ` sent ${seconds(sentFrom)}–${args.sentTo === undefined ? 'end' : seconds(sentTo)}`} were dead-lettered, and nothing else`,
       expected:
         want.length === 0
           ? 'an empty dead-letter queue'

@@ -27,7 +27,7 @@ export const RELAY_FILEDROP_ERRORS = defineErrors('relay-filedrop', {
   },
   RELAY_E_FILEDROP_IO: {
     summary:
-      'The folder could not be created, written or synced (disk full, permissions, the folder is a file, I/O error): nothing is published under the final name; the message is abandoned and retried. details.errno holds the system code.',
+      'The folder could not be created, written or synced (disk full, permissions, the folder is a file, I/O error): nothing is published under the final name; the message is held and abandoned (retried), and on its last delivery dead-lettered with this code and the system code in its description. details.errno holds the system code.',
     http: 503,
   },
   RELAY_E_FILEDROP_BODY: {
