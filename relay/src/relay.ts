@@ -512,7 +512,7 @@ export async function startRelay(config: RelayConfig, deps: RelayDeps = {}): Pro
   });
   handshake.on('failed', (e) => {
     log.warn({ code: e.code }, `handshake attempt failed: ${e.message}`);
-    if (!closing && e.code !== 'RELAY_E_SESSION_REJECTED') {
+    if (!closing && e.code !== 'RELAY_E_SESSION_REJECTED' && e.code !== 'RELAY_E_SESSION_CLOCK') {
       serviceBusState = 'down';
       void connectivity.reprobe().catch(() => undefined);
     }

@@ -136,6 +136,11 @@ const actions = {
       .optional(),
     /** The restarted relay's tenant keys: the world's current ones, or only the newest. */
     keys: z.enum(['unchanged', 'current', 'retired-only']).default('unchanged'),
+    /**
+     * What the timeline waits for before its next step: the new relay's health endpoint
+     * (ready), or also its first handshake outcome (session: live, rejected or failed).
+     */
+    wait: z.enum(['ready', 'session']).default('ready'),
   }),
   /** The tenant's key rotation: add a new active key, or retire the oldest. */
   tenantKeys: z.union([
