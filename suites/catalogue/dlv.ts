@@ -76,7 +76,7 @@ export const DLV_CASES = defineCases('dlv', [
     id: 'DLV-008',
     title: 'a circuit breaker stops calls to a failing service and recovers',
     requirement:
-      'After the configured number of transient failures the breaker of that service opens: work for it fails fast without requests and is abandoned, not dead-lettered; when the service recovers a probe closes the breaker and the work is delivered once.',
+      'After the configured number of transient failures the breaker of that service opens: no request reaches the service while it is open; its Service Bus work is held, the lock renewed, for a probe (abandoned after two open periods, never dead-lettered); when the service recovers a probe closes the breaker and the work is delivered once.',
     source: ISSUE,
     level: 'must',
     profiles: [...BOTH],

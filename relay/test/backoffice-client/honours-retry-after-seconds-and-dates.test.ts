@@ -1,7 +1,8 @@
 // Retry-After on a transient answer sets the wait when it asks for more than back-off: as
 // delay-seconds or as an HTTP-date read against the injected clock. One longer than
-// retryAfterCapMs ends the call at once (abandon, the message comes back later). In: scripted
-// 429/503 answers with Retry-After. Out: the waits and the typed error.
+// retryAfterCapMs ends the call at once (abandon, the message comes back later) and opens the
+// service's breaker (holds-work-while-the-breaker-is-open shows a Service Bus message waiting on
+// it instead). In: scripted 429/503 answers with Retry-After. Out: the waits, the typed error.
 import t from 'tap';
 import { isBackOfficeError, parseRetryAfter } from '../../src/work/backoffice';
 import { drain, rejection, setup, T0 } from './helpers/setup';
@@ -91,6 +92,11 @@ void t.test('a Retry-After above the cap ends the call at once as transient', as
   t.same(s.clock.pending(), [], 'no wait was started');
   t.equal(s.events.length, 1);
   t.equal(s.events[0]?.delayMs, undefined);
+  t.equal(
+    s.client.breakerState('council-tax'),
+    'open',
+    'and the breaker is open: the service said it is down for longer than a call waits',
+  );
 });
 
 void t.test('a Retry-After of exactly the cap is still waited for', async (t) => {

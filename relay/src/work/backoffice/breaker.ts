@@ -1,8 +1,9 @@
 // A circuit breaker for one back-office service. In: the outcome of each attempt (success,
-// transient failure, neither) and an injected clock. Out: whether the next attempt may go out
-// (closed; half-open for a bounded number of probes) or must fail fast (open, with the time
-// until a probe is allowed); state changes on `relay:backoffice:breaker`. No timers, no IO:
-// open → half-open happens when the clock has passed openMs and the state is next looked at.
+// transient failure, a failure that trips it at once, neither) and an injected clock. Out:
+// whether the next attempt may go out (closed; half-open for a bounded number of probes) or
+// must fail fast (open, with the time until a probe is allowed); state changes on
+// `relay:backoffice:breaker`. No timers, no IO: open → half-open happens when the clock has
+// passed openMs and the state is next looked at.
 import { publishBreaker, type BreakerState } from './events';
 
 export interface BreakerOptions {
@@ -97,6 +98,16 @@ export class CircuitBreaker {
     } else if (state === 'half-open' && ticket.probe) {
       this.#open();
     }
+  }
+
+  /**
+   * A failure that says the service is down for a while (a Retry-After longer than a call
+   * waits): opens the breaker now, whatever the count; an open one stays as it is.
+   */
+  trip(ticket: BreakerTicket): void {
+    const state = this.state;
+    this.#release(ticket, state);
+    if (state !== 'open') this.#open();
   }
 
   /** Neither (the caller aborted, or the request was unusable): only frees a probe slot. */

@@ -2,8 +2,10 @@
 // idempotency key, abort signal, lock renewal) and injected time, randomness and fetch. Out: the
 // back office's answer (2xx/3xx streamed, a permanent refusal buffered to 4 KiB) after at most
 // `attempts` tries with exponential back-off, jitter and Retry-After, each under a headers and a
-// body-idle timeout, behind a circuit breaker per service and a bounded slot per route; or a
-// typed error: TRANSIENT / OPEN / BUSY / ABORTED (abandon the work) or REQUEST (dead-letter).
+// body-idle timeout, behind a circuit breaker per service (opened at once by a Retry-After longer
+// than the cap; a call holding a Service Bus message waits, its lock renewed, for an open breaker
+// before it gives up) and a bounded slot per route; or a typed error: TRANSIENT / OPEN / BUSY /
+// ABORTED (abandon the work) or REQUEST (dead-letter).
 // Sockets live in fetch (global by default, so nock scripts every outcome in tests), over a
 // dispatcher holding the relay's TLS policy (BACKOFFICE_TLS).
 import { Readable } from 'node:stream';
@@ -72,7 +74,9 @@ export interface BackOfficeCall {
    * Called before each retry wait so that the Service Bus lock of the message being delivered
    * stays valid through the wait (keep backoff.maxMs and retryAfterCapMs under the lock
    * duration). If it rejects, or does not settle within headersTimeoutMs, the call ends with
-   * RELAY_E_BACKOFFICE_ABORTED: the lock is gone, so the message comes back anyway.
+   * RELAY_E_BACKOFFICE_ABORTED: the lock is gone, so the message comes back anyway. A call that
+   * has one can hold its work: refused by an open breaker, it waits for the breaker (renewing
+   * before each wait, at most breakerWaitMs in all) instead of failing at once.
    */
   readonly renewLock?: () => Promise<void>;
 }
@@ -132,6 +136,25 @@ const HEADER_VALUE = /^[\t\u0020-\u007e\u0080-\u00ff]{0,8192}$/;
 const KEY = /^[\x21-\x7e]{1,200}$/;
 const ROUTE = /^[\x21-\x7e]{1,128}$/;
 const MAX_HEADERS = 64;
+
+/**
+ * The longest a call holding a Service Bus message waits in all for an open breaker: under the
+ * work receiver's handler timeout (55 s), which would otherwise end the wait as a failure.
+ */
+export const BREAKER_WAIT_CAP_MS = 45_000;
+/** How often a call waiting for a half-open breaker looks again while a probe is out (at most). */
+export const BREAKER_PROBE_POLL_MS = 1_000;
+
+/**
+ * How long, in all, a call that can hold its work (it renews a Service Bus lock) waits for an
+ * open breaker before it fails with RELAY_E_BACKOFFICE_OPEN: two open periods, so that it sees
+ * at least one probe decide, and at most BREAKER_WAIT_CAP_MS. Waiting keeps the message with the
+ * relay: an abandon each open period would use up the broker's max delivery count in a long
+ * outage (ten 30 s periods are Azure's default 10 deliveries in five minutes).
+ */
+export function breakerWaitMs(openMs: number): number {
+  return Math.min(BREAKER_WAIT_CAP_MS, 2 * openMs);
+}
 
 /** What one attempt came to. */
 type Attempt =
@@ -515,10 +538,25 @@ export function createBackOfficeClient(
       const p = prepare(c);
       release = await limiter.acquire(c.route, c.signal);
       const replayable = stream === undefined;
+      const waitBudget = c.renewLock === undefined ? 0 : breakerWaitMs(config.breaker.openMs);
+      let waited = 0;
       for (let n = 1; n <= config.attempts; n++) {
         const base = { service: c.service, route: c.route, attempt: n };
         if (aborted(c)) throw abortedError(c, 'signal');
-        const gate = p.breaker.tryAcquire();
+        let gate = p.breaker.tryAcquire();
+        while (!gate.ok) {
+          // Open (or half-open with its probes out): a call that holds a Service Bus message
+          // waits for a probe to decide, its lock renewed, while its budget allows.
+          const ms =
+            gate.retryInMs > 0
+              ? gate.retryInMs
+              : Math.max(1, Math.min(BREAKER_PROBE_POLL_MS, Math.ceil(config.breaker.openMs / 10)));
+          if (waited + ms > waitBudget) break;
+          await renew(c);
+          await wait(ms, c);
+          waited += ms;
+          gate = p.breaker.tryAcquire();
+        }
         if (!gate.ok) {
           emit({ ...base, outcome: 'open' });
           throw new RelayBackOfficeError(
@@ -553,13 +591,25 @@ export function createBackOfficeClient(
             { service: c.service, route: c.route, errno: o.errno },
           );
         }
-        p.breaker.failure(gate.ticket);
         const seen = {
           ...(o.status === undefined ? {} : { status: o.status }),
           ...(o.errno === undefined ? {} : { errno: o.errno }),
           ...(o.retryAfterMs === undefined ? {} : { retryAfterMs: o.retryAfterMs }),
         };
         const overCap = o.retryAfterMs !== undefined && o.retryAfterMs > config.retryAfterCapMs;
+        if (overCap) {
+          // The service says it is down for longer than a call waits: open its breaker now,
+          // so that its work is held (or fails fast) instead of going round the broker, each
+          // redelivery using up one of the message's deliveries to hear the same answer.
+          p.breaker.trip(gate.ticket);
+          if (n < config.attempts && replayable && waitBudget > waited) {
+            // Work that can hold waits on the breaker (the next attempt) for a probe.
+            emit({ ...base, outcome: 'transient', ...seen, delayMs: 0 });
+            continue;
+          }
+        } else {
+          p.breaker.failure(gate.ticket);
+        }
         if (n >= config.attempts || !replayable || overCap) {
           emit({ ...base, outcome: 'transient', ...seen });
           const why = overCap

@@ -3,6 +3,9 @@
 // Retry-After, a breaker per service and bounded concurrency per route; typed errors that say
 // whether to abandon the work or dead-letter it (settlementOf).
 export {
+  BREAKER_PROBE_POLL_MS,
+  BREAKER_WAIT_CAP_MS,
+  breakerWaitMs,
   createBackOfficeClient,
   refusedError,
   type BackOfficeCall,
