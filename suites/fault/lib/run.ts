@@ -504,7 +504,13 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
         throw e;
       }
     };
-    await executePlan(plan, factor, runSend, runPlannedAction);
+    await executePlan(
+      plan,
+      factor,
+      runSend,
+      runPlannedAction,
+      (a) => variant.timeline[a.step]?.background === true,
+    );
     const lastPlanned = plan.at(-1)?.t ?? 0;
     timeline.add('check', 'workload sent and timeline done; waiting for the run to settle', {
       notable: true,
@@ -658,22 +664,33 @@ function bounded<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 
 /**
  * Carries out the plan against the wall clock: item i at scaled time t_i after the start. Sends
- * go out without waiting; an action waits for the one before it (a late action runs at once).
+ * go out without waiting; an action waits for the one before it (a late action runs at once),
+ * and the sends after it wait for it too, unless it runs in the background (`background`).
  */
 async function executePlan(
   plan: readonly PlanItem[],
   factor: number,
   runSend: (s: PlannedSend) => void,
   runPlannedAction: (a: PlannedAction) => Promise<void>,
+  inBackground: (a: PlannedAction) => boolean = () => false,
 ): Promise<void> {
   const t0 = performance.now();
   const until = (scenarioMs: number): Promise<void> => {
     const wait = t0 + scenarioMs / factor - performance.now();
     return wait <= 0 ? Promise.resolve() : new Promise((resolve) => setTimeout(resolve, wait));
   };
+  // The actions in order, one at a time; a failure surfaces at the next await of the chain.
+  let actions: Promise<void> = Promise.resolve();
   for (const item of plan) {
     await until(item.t);
-    if (item.type === 'send') runSend(item);
-    else await runPlannedAction(item);
+    if (item.type === 'send') {
+      runSend(item);
+      continue;
+    }
+    const next = actions.then(() => runPlannedAction(item));
+    actions = next;
+    if (!inBackground(item)) await next;
+    else next.catch(() => undefined); // awaited (and thrown) with the chain below
   }
+  await actions;
 }

@@ -164,6 +164,11 @@ const stepBase = {
   until: durationSchema.optional(),
   /** Why, in the words of the support engineer (shown on the timeline). */
   note: z.string().max(300).optional(),
+  /**
+   * The workload does not wait for this step: requests keep going out at their times while it
+   * runs (a relay restart the tenant knows nothing of). Later steps still wait for it.
+   */
+  background: z.boolean().default(false),
 };
 
 const stepSchema = z
@@ -197,6 +202,7 @@ export type Step = {
   readonly every: number | undefined;
   readonly until: number | undefined;
   readonly note: string | undefined;
+  readonly background: boolean;
 } & { [K in ActionName]: { readonly action: K; readonly args: ActionArgs[K] } }[ActionName];
 
 const count = z
@@ -366,6 +372,7 @@ function toStep(s: z.output<typeof stepSchema>): Step {
     every: s.every,
     until: s.until,
     note: s.note,
+    background: s.background,
     action,
     args: rec[action],
   }) as Step;
