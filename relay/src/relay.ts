@@ -376,7 +376,14 @@ export async function startRelay(config: RelayConfig, deps: RelayDeps = {}): Pro
     const endpoint = connectivity.hybridEndpointFor(mode);
     for (const path of hybrid.paths) {
       const listener = createHybridListener(
-        { endpoint, path, keyName: hybrid.keyName, key: hybrid.key, listenerId: config.instanceId },
+        {
+          endpoint,
+          path,
+          keyName: hybrid.keyName,
+          key: hybrid.key,
+          listenerId: config.instanceId,
+          tokenTtlSeconds: hybrid.tokenTtlSeconds,
+        },
         { handler: hcHandler, ...connectivity.hybridListenerDeps(), logger: log },
       );
       // Only the listener in service for a path speaks for it: one being replaced (closed

@@ -367,6 +367,7 @@ function finish(c: RelayConfigParsed, ctx: FinishContext): RelayConfig {
         keyName: c.hybrid.keyName,
         key: sasKey('hybrid', c.hybrid.key),
         paths: [...c.hybrid.paths],
+        tokenTtlSeconds: c.hybrid.tokenTtlSeconds,
       },
       ['key'],
     ),

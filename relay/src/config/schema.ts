@@ -92,6 +92,10 @@ const hybridSchema = z.strictObject({
     )
     .min(1)
     .max(64),
+  tokenTtlSeconds: z.int().min(10).max(86_400).default(3_600).meta({
+    description:
+      "Lifetime of each listener's SAS token, in seconds; it is renewed on the control channel at 80% of it (default 3600, as Microsoft's clients)",
+  }),
 });
 
 const connectivitySchema = z.strictObject({

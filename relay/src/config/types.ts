@@ -49,6 +49,8 @@ export interface HybridConfig {
   readonly keyName: string;
   readonly key: string;
   readonly paths: readonly string[];
+  /** Lifetime of each listener's SAS token (renewed at 80% of it). */
+  readonly tokenTtlSeconds: number;
 }
 
 export interface ConnectivityConfig {

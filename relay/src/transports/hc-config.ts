@@ -44,7 +44,8 @@ const schema = z
     insecure: z.boolean().default(false),
     /** Where the token goes: the ServiceBusAuthorization header, or the sb-hc-token query. */
     tokenPlacement: z.enum(['header', 'query']).default('header'),
-    tokenTtlSeconds: z.int().min(60).max(86_400).default(3_600),
+    /** Lifetime of each listen token; at least 10 s, so a renewal at 80% has time to land. */
+    tokenTtlSeconds: z.int().min(10).max(86_400).default(3_600),
     /** The token is renewed after this fraction of its lifetime. */
     renewAtFraction: z.number().min(0.5).max(0.95).default(0.8),
     maxConcurrent: z.int().min(1).max(1_024).default(16),

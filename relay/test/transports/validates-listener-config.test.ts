@@ -97,7 +97,7 @@ void t.test('bad values are refused with the offending field named', (t) => {
     [{ maxConcurrent: 0 }, 'maxConcurrent'],
     [{ responseDeadlineMs: 61_000 }, 'responseDeadlineMs'],
     [{ renewAtFraction: 0.99 }, 'renewAtFraction'],
-    [{ tokenTtlSeconds: 10 }, 'tokenTtlSeconds'],
+    [{ tokenTtlSeconds: 9 }, 'tokenTtlSeconds'],
     [{ reconnectJitter: 1.5 }, 'reconnectJitter'],
     [{ tokenPlacement: 'cookie' }, 'tokenPlacement'],
     [{ unexpected: true }, '(top level)'],
