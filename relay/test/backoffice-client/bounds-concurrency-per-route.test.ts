@@ -1,6 +1,8 @@
 // Bounded concurrency per route: at most maxConcurrentPerRoute calls run on a route, at most
 // maxQueuedPerRoute wait in FIFO order, and one more is refused at once with
-// RELAY_E_BACKOFFICE_BUSY (the caller abandons: back-pressure instead of a growing queue). A
+// RELAY_E_BACKOFFICE_BUSY (back-pressure instead of a growing queue) — unless it holds a Service
+// Bus message (renewLock): that one waits its turn (the receiver's credit bounds how many), so
+// that a slow back office does not send it round the broker until its deliveries are used up. A
 // success holds its slot until its body closes. In: replies held open by the test. Out: loads,
 // the order requests reached the back office, typed refusals.
 import fc from 'fast-check';
@@ -90,6 +92,34 @@ void t.test('two run, one waits, the fourth is refused at once with BUSY', async
     { active: 0, queued: 0 },
     'a destroyed body gives its slot back',
   );
+});
+
+void t.test('a call holding a Service Bus message waits past maxQueued', async (t) => {
+  const s = setup(t, { maxConcurrentPerRoute: 1, maxQueuedPerRoute: 1 });
+  const held = heldReplies(s, 3);
+  const get = (id: number, holds: boolean): Promise<BackOfficeResponse> =>
+    s.client.call({
+      service: 'council-tax',
+      route: 'accounts',
+      method: 'GET',
+      path: `/accounts/${id}`,
+      idempotencyKey: s.key(),
+      ...(holds ? { renewLock: () => Promise.resolve() } : {}),
+    });
+  const one = get(1, false);
+  const two = get(2, false);
+  await held.arrived(1);
+  const three = get(3, true);
+  await Promise.resolve();
+  t.same(s.client.load('accounts'), { active: 1, queued: 2 }, 'it waits beyond the bound');
+  t.ok(isBackOfficeError(await rejection(get(4, false)), 'RELAY_E_BACKOFFICE_BUSY'), 'others not');
+  for (const [n, call] of [one, two, three].entries()) {
+    const uri = `/api/accounts/${String(n + 1)}`;
+    await held.arrived(n + 1);
+    held.answer(uri, 200, String(n + 1));
+    t.equal(await drain((await call).body), String(n + 1), `call ${String(n + 1)} in its turn`);
+  }
+  t.same(held.reached, ['/api/accounts/1', '/api/accounts/2', '/api/accounts/3']);
 });
 
 void t.test('routes do not share slots', async (t) => {

@@ -4,8 +4,9 @@
 // `attempts` tries with exponential back-off, jitter and Retry-After, each under a headers and a
 // body-idle timeout, behind a circuit breaker per service (opened at once by a Retry-After longer
 // than the cap; a call holding a Service Bus message waits, its lock renewed, for an open breaker
-// before it gives up) and a bounded slot per route; or a typed error: TRANSIENT / OPEN / BUSY /
-// ABORTED (abandon the work) or REQUEST (dead-letter).
+// before it gives up) and a bounded slot per route (such a call waits for one rather than being
+// refused as busy); or a typed error: TRANSIENT / OPEN / BUSY / ABORTED (abandon the work) or
+// REQUEST (dead-letter).
 // Sockets live in fetch (global by default, so nock scripts every outcome in tests), over a
 // dispatcher holding the relay's TLS policy (BACKOFFICE_TLS).
 import { Readable } from 'node:stream';
@@ -536,7 +537,8 @@ export function createBackOfficeClient(
     let release: Release | undefined;
     try {
       const p = prepare(c);
-      release = await limiter.acquire(c.route, c.signal);
+      // A Service Bus message (it can renew its lock) waits for a slot, never refused as busy.
+      release = await limiter.acquire(c.route, c.signal, c.renewLock !== undefined);
       const replayable = stream === undefined;
       const waitBudget = c.renewLock === undefined ? 0 : breakerWaitMs(config.breaker.openMs);
       let waited = 0;

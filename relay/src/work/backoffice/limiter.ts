@@ -1,8 +1,11 @@
-// Bounded concurrency per route. In: acquire(route, signal) from each back-office call. Out: a
-// release function once one of the route's maxConcurrent slots is free, after a FIFO wait among
-// at most maxQueued others; beyond that RELAY_E_BACKOFFICE_BUSY at once (the caller abandons the
-// work, which is the back-pressure), and RELAY_E_BACKOFFICE_ABORTED when the signal fires while
-// waiting. A route with nothing running or waiting holds no state: no queue grows without bound.
+// Bounded concurrency per route. In: acquire(route, signal, holds) from each back-office call.
+// Out: a release function once one of the route's maxConcurrent slots is free, after a FIFO wait
+// among at most maxQueued others; beyond that RELAY_E_BACKOFFICE_BUSY at once (the caller fails
+// the work: 503 over Hybrid Connections), and RELAY_E_BACKOFFICE_ABORTED when the signal fires
+// while waiting. A caller that holds its work (a Service Bus message) waits however many wait:
+// the receiver's credit bounds their number, and refusing it would only send the message round
+// the broker, one of its deliveries used each time. A route with nothing running or waiting
+// holds no state: no queue grows without bound.
 import { RelayBackOfficeError } from './errors';
 
 export interface LimiterOptions {
@@ -48,7 +51,11 @@ export class RouteLimiter {
     return this.load(route).active >= this.#options.maxConcurrent;
   }
 
-  acquire(route: string, signal?: AbortSignal): Promise<Release> {
+  /**
+   * A slot on `route`. `holds`: the caller holds its work and may wait past maxQueued (its
+   * number is bounded elsewhere: the Service Bus receiver's credit).
+   */
+  acquire(route: string, signal?: AbortSignal, holds = false): Promise<Release> {
     if (signal?.aborted === true) {
       return Promise.reject(aborted(route));
     }
@@ -61,7 +68,7 @@ export class RouteLimiter {
       s.active++;
       return Promise.resolve(this.#releaser(route, s));
     }
-    if (s.queue.length >= this.#options.maxQueued) {
+    if (!holds && s.queue.length >= this.#options.maxQueued) {
       return Promise.reject(
         new RelayBackOfficeError(
           'RELAY_E_BACKOFFICE_BUSY',
