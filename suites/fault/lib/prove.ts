@@ -50,22 +50,31 @@ export async function proveScenario(t: Test, name: string, proof: Proof): Promis
   });
   t.equal(broken.outcome, 'fail', 'the broken relay fails the scenario');
   t.equal(broken.sequence.digest, run.sequence.digest, 'the same seed planned the same sequence');
+  const background = new Set(scenario.fast.timeline.flatMap((s, i) => (s.background ? [i] : [])));
   t.same(
-    executed(broken),
-    executed(run),
+    executed(broken, background),
+    executed(run, background),
     'and both runs sent the same requests and applied the same steps in the same order',
   );
 }
 
-/** The runner's own sends and steps, in the order they happened (not the relay's reactions). */
-function executed(run: ScenarioRun): string[] {
-  return run.timeline.flatMap((e) => {
+/**
+ * The runner's own sends and steps, in the order they happened (not the relay's reactions). A
+ * step run in the background ends when it ends, among sends that did not wait for it: those
+ * steps are listed after the rest, in their own order (which is fixed: one after the other).
+ */
+function executed(run: ScenarioRun, background: ReadonlySet<number>): string[] {
+  const aside: string[] = [];
+  const inOrder = run.timeline.flatMap((e) => {
     if (e.lane === 'workload' && e.what.startsWith('send ')) return [e.what];
     const step = e.data?.step;
     const repeat = e.data?.repeat;
     if (e.lane === 'action' && typeof step === 'number') {
-      return [`step ${String(step)}.${typeof repeat === 'number' ? String(repeat) : '0'}`];
+      const id = `step ${String(step)}.${typeof repeat === 'number' ? String(repeat) : '0'}`;
+      if (!background.has(step)) return [id];
+      aside.push(id);
     }
     return [];
   });
+  return [...inOrder, ...aside];
 }
