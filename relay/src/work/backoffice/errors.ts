@@ -26,12 +26,12 @@ export const RELAY_BACKOFFICE_ERRORS = defineErrors('relay-backoffice', {
   },
   RELAY_E_BACKOFFICE_OPEN: {
     summary:
-      "The back-office service's circuit breaker is open after repeated transient failures: the call failed fast without a request (details.retryInMs says when a probe is allowed); the work is abandoned.",
+      "The back-office service's circuit breaker is open after repeated transient failures (or a Retry-After over the cap): no request was sent; a Service Bus message waited for a probe first, for up to two open periods (details.retryInMs says when a probe is allowed); the work is abandoned.",
     http: 503,
   },
   RELAY_E_BACKOFFICE_BUSY: {
     summary:
-      "The route's concurrent back-office calls and its wait queue are full: the call is refused at once so that the caller abandons the work or gives back-pressure (no unbounded queue).",
+      "The route's concurrent back-office calls and its wait queue are full: a Hybrid Connections call is refused at once (back-pressure, no unbounded queue); a Service Bus message is never refused as busy, it waits its turn.",
     http: 503,
   },
   RELAY_E_BACKOFFICE_ABORTED: {
