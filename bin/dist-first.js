@@ -60,15 +60,19 @@ function distFirst(fallback) {
 
 if (typeof process.setSourceMapsEnabled === 'function') process.setSourceMapsEnabled(true);
 
-// Whatever loader registers .ts (before or after this file), dist/ is tried first.
+// Whatever loader registers .ts (before or after this file), dist/ is tried first. Not in
+// worker threads (the fuzz workers): they register ts-node themselves, and a stack formatted
+// there through ts-node's source-map support and this file's inline maps did not parse.
 let current = Module._extensions['.ts'];
-Object.defineProperty(Module._extensions, '.ts', {
-  configurable: true,
-  enumerable: true,
-  get() {
-    return current === undefined ? undefined : distFirst(current);
-  },
-  set(handler) {
-    current = handler;
-  },
-});
+if (require('node:worker_threads').isMainThread) {
+  Object.defineProperty(Module._extensions, '.ts', {
+    configurable: true,
+    enumerable: true,
+    get() {
+      return current === undefined ? undefined : distFirst(current);
+    },
+    set(handler) {
+      current = handler;
+    },
+  });
+}
