@@ -202,5 +202,18 @@ void t.test('refuses a bad config with the code of the part at fault', (t) => {
   t.throws(() => parseWorldConfig({ backOffice: { seed: [] } }, keys), {
     code: 'SIM_E_BO_CONFIG',
   });
+  t.throws(() => parseWorldConfig({ tenant: { requestTtlMs: 999 } }, keys), {
+    code: 'SIM_E_WORLD_CONFIG',
+  });
+  t.end();
+});
+
+void t.test("the tenant's request time-to-live may be set (a scenario scales it)", (t) => {
+  const keys = KEYS();
+  t.equal(
+    parseWorldConfig({ tenant: { requestTtlMs: 900_000 } }, keys).tenant?.requestTtlMs,
+    900_000,
+  );
+  t.equal(parseWorldConfig({}, keys).tenant?.requestTtlMs, undefined, "default: the driver's");
   t.end();
 });

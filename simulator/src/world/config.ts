@@ -56,6 +56,8 @@ const tenantPart = z.strictObject({
   id: z.string().regex(TENANT_PATTERN, 'a tenant id of 3-64 a-z, 0-9, -').optional(),
   /** Key id of the handshake key made at run time. */
   kid: z.string().regex(KID_PATTERN, 'a key id of 1-64 letters, digits, . _ -').default('k1'),
+  /** timeToLive of each request the digital services send (default: the driver's, 5 minutes). */
+  requestTtlMs: z.int().min(1_000).max(86_400_000).optional(),
 });
 
 const schema = z.strictObject({
@@ -80,6 +82,8 @@ export type NetworkPart = z.infer<typeof networkPart>;
 export interface WorldTenant {
   readonly id: string;
   readonly keys: readonly { readonly kid: string; readonly secret: Buffer }[];
+  /** timeToLive of each request; undefined: the tenant driver's default. */
+  readonly requestTtlMs?: number;
 }
 
 export interface WorldConfig {
@@ -144,6 +148,9 @@ export function parseWorldConfig(input: unknown, keys: WorldKeys): WorldConfig {
             keys: Object.freeze([
               Object.freeze({ kid: c.tenant?.kid ?? 'k1', secret: keys.handshakeKey }),
             ]),
+            ...(c.tenant?.requestTtlMs === undefined
+              ? {}
+              : { requestTtlMs: c.tenant.requestTtlMs }),
           }),
   };
   return Object.freeze(world);

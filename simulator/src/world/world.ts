@@ -288,6 +288,9 @@ export async function startWorld(config: WorldConfig, options: WorldOptions): Pr
       const driver = await startTenantDriver({
         tenant: config.tenant.id,
         keys: config.tenant.keys.map((k) => ({ kid: k.kid, key: k.secret })),
+        ...(config.tenant.requestTtlMs === undefined
+          ? {}
+          : { requestTtlMs: config.tenant.requestTtlMs }),
         entities: { ...RELAY_ENTITIES },
         // A request the relay dead-letters fails its sendWork with the reason, not a timeout.
         watchDeadLetters: true,
