@@ -19,6 +19,7 @@ import {
   type Connectivity,
   type Mode,
   type ProbeResult,
+  watchServiceBusConnection,
 } from './connectivity';
 import {
   createMetrics,
@@ -150,6 +151,22 @@ function errorCode(e: unknown): string {
   return 'unknown';
 }
 
+/**
+ * Waits for `p` (a close) at most `ms`; it goes on in the background. A Service Bus close on a
+ * connection a firewall silently drops waits for replies that never come.
+ */
+async function within(p: Promise<unknown> | undefined, ms: number): Promise<void> {
+  if (p === undefined) return;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    p.catch(() => undefined),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, ms);
+    }),
+  ]);
+  clearTimeout(timer);
+}
+
 /** Starts the relay. Rejects with a typed error when the config cannot be put to work. */
 export async function startRelay(config: RelayConfig, deps: RelayDeps = {}): Promise<Relay> {
   const log = deps.logger ?? createRelayLogger({ level: config.log.level });
@@ -207,6 +224,10 @@ export async function startRelay(config: RelayConfig, deps: RelayDeps = {}): Pro
   const connectivity: Connectivity = createConnectivity(config, { egress, logger: log });
 
   let client: ServiceBusClient | undefined;
+  /** Stops watching the current client's AMQP connection. */
+  let unwatchConnection: () => void = () => undefined;
+  /** How long the close of a replaced Service Bus client may hold the next one back. */
+  const sbCloseBoundMs = config.connectivity.probeTimeoutMs;
   let appliedMode: Mode | 'probing' = 'probing';
   let serviceBusState: TransportState = 'connecting';
   const listeners = new Map<string, HybridListener>();
@@ -286,6 +307,7 @@ export async function startRelay(config: RelayConfig, deps: RelayDeps = {}): Pro
             maxRequestBytes: config.limits.maxRequestBytes,
             shutdownGraceMs: config.limits.shutdownGraceMs,
             maxDeliveryCount: config.serviceBus.maxDeliveryCount,
+            busyBackoffMs: [...config.serviceBus.busyBackoffMs],
           },
           {
             serviceBus: currentClient,
@@ -383,6 +405,8 @@ export async function startRelay(config: RelayConfig, deps: RelayDeps = {}): Pro
           key: hybrid.key,
           listenerId: config.instanceId,
           tokenTtlSeconds: hybrid.tokenTtlSeconds,
+          pingIntervalMs: hybrid.pingIntervalMs,
+          pongTimeoutMs: hybrid.pongTimeoutMs,
         },
         { handler: hcHandler, ...connectivity.hybridListenerDeps(), logger: log },
       );
@@ -416,11 +440,16 @@ export async function startRelay(config: RelayConfig, deps: RelayDeps = {}): Pro
   const replaceServiceBus = async (mode: Mode, previous: Mode | 'probing'): Promise<boolean> => {
     const old = client;
     client = undefined;
+    unwatchConnection();
     serviceBusState = mode === 'none' ? 'down' : 'connecting';
-    if (old !== undefined) await old.close().catch(() => undefined);
+    // Bounded: on a connection a firewall silently drops, the SDK's close waits for a reply
+    // that never comes (and for its own reconnect to the old address), holding the new mode.
+    if (old !== undefined) await within(old.close(), sbCloseBoundMs);
     if (mode === 'none') return true;
     try {
-      client = await connectivity.serviceBusClientFor(mode);
+      client = await connectivity.serviceBusClientFor(mode, {
+        idleTimeoutMs: config.serviceBus.idleTimeoutMs,
+      });
     } catch (e) {
       serviceBusState = 'down';
       log.error(
@@ -430,6 +459,14 @@ export async function startRelay(config: RelayConfig, deps: RelayDeps = {}): Pro
       stateChannel.publish({ state: 'transports-failed', mode, previous });
       return false;
     }
+    // The SDK would redial a lost connection by itself, to the address it was given and telling
+    // nobody for minutes: the relay takes it over (probe again, then a client for the mode).
+    const created = client;
+    unwatchConnection = watchServiceBusConnection(created, (reason) => {
+      if (client !== created) return;
+      log.warn({ mode, reason }, 'the Service Bus connection went down');
+      recoverServiceBus(reason, () => client === created);
+    });
     if (handshake.state === 'idle') handshake.start();
     else void handshake.rehandshake().catch(() => undefined);
     work?.start();
@@ -483,11 +520,24 @@ export async function startRelay(config: RelayConfig, deps: RelayDeps = {}): Pro
   // Read through a function: the flag changes while a recovery awaits.
   const isClosing = (): boolean => closing;
   let lastRecoveryAt = Number.NEGATIVE_INFINITY;
-  const recoverServiceBus = (reason: string): void => {
-    if (closing || recovering) return;
+  const recoverServiceBus = (reason: string, stillLost?: () => boolean): void => {
+    if (closing) return;
     const delays = config.connectivity.reconnectDelaysMs;
     const gap = delays[Math.min(recoveries, delays.length - 1)] ?? 0;
-    if (Date.now() - lastRecoveryAt < gap) return;
+    const wait = lastRecoveryAt + gap - Date.now();
+    if (recovering || wait > 0) {
+      // A connection that went down reports it once: its recovery is put off, not dropped (it
+      // is skipped if the client was replaced meanwhile).
+      if (stillLost !== undefined) {
+        setTimeout(
+          () => {
+            if (stillLost()) recoverServiceBus(reason, stillLost);
+          },
+          Math.max(wait, 250),
+        ).unref();
+      }
+      return;
+    }
     recovering = true;
     recoveries += 1;
     lastRecoveryAt = Date.now();
@@ -519,7 +569,11 @@ export async function startRelay(config: RelayConfig, deps: RelayDeps = {}): Pro
   });
   handshake.on('failed', (e) => {
     log.warn({ code: e.code }, `handshake attempt failed: ${e.message}`);
-    if (!closing && e.code !== 'RELAY_E_SESSION_REJECTED' && e.code !== 'RELAY_E_SESSION_CLOCK') {
+    // A REJECT is the cloud side's answer, throttling (server busy) the namespace's: neither
+    // says the path to Service Bus is broken.
+    const refused = e.code === 'RELAY_E_SESSION_REJECTED' || e.code === 'RELAY_E_SESSION_CLOCK';
+    const throttled = e.details.sbCode === 'ServiceBusy' || e.details.sbCode === 'ServerBusyError';
+    if (!closing && !refused && !throttled) {
       serviceBusState = 'down';
       void connectivity.reprobe().catch(() => undefined);
     }
@@ -598,10 +652,12 @@ export async function startRelay(config: RelayConfig, deps: RelayDeps = {}): Pro
       sweeper?.stop();
       connectivity.close();
       await applying.catch(() => undefined);
-      await work?.close();
-      await handshake.close();
+      // Work in flight gets its grace; then each close on the Service Bus side is bounded (on a
+      // connection a firewall silently drops it would wait for replies that never come).
+      await within(work?.close(), config.limits.shutdownGraceMs + sbCloseBoundMs);
+      await within(handshake.close(), sbCloseBoundMs);
       await closeListeners();
-      await client?.close().catch(() => undefined);
+      await within(client?.close(), sbCloseBoundMs);
       await store?.close();
       await health.close();
       stateChannel.publish({ state: 'closed' });

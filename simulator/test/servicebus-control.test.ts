@@ -65,22 +65,43 @@ void t.test('shows a dead-letter queue and purges an entity', async (t) => {
 
 void t.test('sets the fault switches the AMQP edge reads', async (t) => {
   const { target, call, drops } = await setup(t);
-  const off = { refuseCbs: null, dispositionDelayMs: 0 };
+  const off = {
+    refuseCbs: null,
+    dispositionDelayMs: 0,
+    serverBusy: false,
+    serverBusyEntities: null,
+  };
   t.same((await call('GET', '/faults')).json, off, 'no fault is on at start');
   t.same((await call('POST', '/faults/cbs', { status: 401 })).json, { ...off, refuseCbs: 401 });
   t.equal(target.faults.refuseCbs, 401);
   t.same((await call('POST', '/faults/dispositions', { delayMs: 250 })).json, {
+    ...off,
     refuseCbs: 401,
     dispositionDelayMs: 250,
   });
   t.equal(target.faults.dispositionDelayMs, 250);
   t.same((await call('POST', '/faults/cbs', { status: null })).json, {
-    refuseCbs: null,
+    ...off,
     dispositionDelayMs: 250,
   });
   t.equal(target.faults.refuseCbs, undefined, 'null turns verification back on');
   await call('POST', '/faults/dispositions', { delayMs: 0 });
   t.equal(target.faults.dispositionDelayMs, undefined);
+  t.same((await call('POST', '/faults/server-busy', { busy: true })).json, {
+    ...off,
+    serverBusy: true,
+  });
+  t.equal(target.faults.serverBusy, true, 'throttling every entity');
+  t.equal(target.faults.serverBusyEntities, undefined);
+  t.same((await call('POST', '/faults/server-busy', { busy: true, entities: ['requests'] })).json, {
+    ...off,
+    serverBusy: true,
+    serverBusyEntities: ['requests'],
+  });
+  t.same(target.faults.serverBusyEntities, ['requests'], 'or only the entities named');
+  t.same((await call('POST', '/faults/server-busy', { busy: false })).json, off);
+  t.equal(target.faults.serverBusy, undefined, 'false: the throttling is over');
+  t.equal(target.faults.serverBusyEntities, undefined);
   t.same((await call('POST', '/faults/drop-connections')).json, { dropped: 3 });
   t.equal(drops(), 1);
 });
@@ -107,6 +128,10 @@ void t.test('refuses bad requests with a typed code and the right status', async
     ['POST', '/faults/cbs', { status: 200 }, 400, 'SIM_E_CTL_REQUEST'],
     ['POST', '/faults/cbs', {}, 400, 'SIM_E_CTL_REQUEST'],
     ['POST', '/faults/dispositions', { delayMs: 'soon' }, 400, 'SIM_E_CTL_REQUEST'],
+    ['POST', '/faults/server-busy', {}, 400, 'SIM_E_CTL_REQUEST'],
+    ['POST', '/faults/server-busy', { busy: 'yes' }, 400, 'SIM_E_CTL_REQUEST'],
+    ['POST', '/faults/server-busy', { busy: true, entities: [] }, 400, 'SIM_E_CTL_REQUEST'],
+    ['POST', '/faults/server-busy', { busy: true, entities: [''] }, 400, 'SIM_E_CTL_REQUEST'],
     ['POST', '/faults/lock-loss', {}, 400, 'SIM_E_CTL_REQUEST'],
     ['POST', '/faults/cbs', 'x'.repeat(70_000), 413, 'SIM_E_CTL_TOO_LARGE'],
   ];

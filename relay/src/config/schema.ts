@@ -72,10 +72,23 @@ const serviceBusSchema = z.strictObject({
       requests: 'requests',
       replies: 'replies',
     }),
+  idleTimeoutMs: MS(100, 600_000, 60_000).meta({
+    description:
+      "AMQP idle timeout: Service Bus sends a frame at least every half of it; a connection on which nothing arrives for twice it is dropped and the relay reconnects (default: the SDK's 60 s)",
+  }),
   maxDeliveryCount: z.int().min(1).max(2_000).default(10).meta({
     description:
       "The requests queue's MaxDeliveryCount (Azure's default 10): a file that could not be written on a message's last delivery is dead-lettered by the relay with its system error instead of left to the broker's MaxDeliveryCountExceeded",
   }),
+  busyBackoffMs: z
+    .array(z.int().min(100).max(600_000))
+    .min(1)
+    .max(10)
+    .default([10_000, 20_000, 30_000])
+    .meta({
+      description:
+        'Throttling: after Service Bus answers server busy, the requests receiver is closed and attached again after these delays (the last one repeats; back to the first once a request arrives)',
+    }),
 });
 
 const hybridSchema = z.strictObject({
@@ -95,6 +108,14 @@ const hybridSchema = z.strictObject({
   tokenTtlSeconds: z.int().min(10).max(86_400).default(3_600).meta({
     description:
       "Lifetime of each listener's SAS token, in seconds; it is renewed on the control channel at 80% of it (default 3600, as Microsoft's clients)",
+  }),
+  pingIntervalMs: MS(100, 3_600_000, 210_000).meta({
+    description:
+      "Keep-alive: a ping on each listener's control channel this long after the last one (Microsoft's clients: 3.5 min)",
+  }),
+  pongTimeoutMs: MS(100, 600_000, 30_000).meta({
+    description:
+      'No pong (or other frame) within this after a ping: the control channel is half-open; it is dropped and the listener reconnects',
   }),
 });
 

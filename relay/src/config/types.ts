@@ -40,8 +40,12 @@ export interface ServiceBusConfig {
   /** The SAS key (resolved). Redacted when the object is printed. */
   readonly key: string;
   readonly entities: ServiceBusEntities;
+  /** AMQP idle timeout: a connection on which nothing arrives for twice this is dropped. */
+  readonly idleTimeoutMs: number;
   /** The requests queue's MaxDeliveryCount, as the relay assumes it (default 10). */
   readonly maxDeliveryCount: number;
+  /** After server busy, the requests receiver attaches again after these delays. */
+  readonly busyBackoffMs: readonly number[];
 }
 
 export interface HybridConfig {
@@ -51,6 +55,10 @@ export interface HybridConfig {
   readonly paths: readonly string[];
   /** Lifetime of each listener's SAS token (renewed at 80% of it). */
   readonly tokenTtlSeconds: number;
+  /** Keep-alive ping interval of each listener's control channel. */
+  readonly pingIntervalMs: number;
+  /** No pong within this after a ping: the channel is half-open. */
+  readonly pongTimeoutMs: number;
 }
 
 export interface ConnectivityConfig {

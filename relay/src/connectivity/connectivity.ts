@@ -107,6 +107,17 @@ function portsLine(results: readonly ProbeResult[]): string {
   return results.map((r) => `${r.target}:${r.port}=${r.diagnosis}`).join(' ');
 }
 
+/**
+ * Why each decisive port failed, for the log (the typed reason: a refusal outside the ranges
+ * names the missing one); undefined when none failed.
+ */
+function failureReasons(results: readonly ProbeResult[]): string[] | undefined {
+  const out = results
+    .filter((r) => r.role === 'primary' && r.diagnosis !== 'allowed' && r.reason !== undefined)
+    .map((r) => `${r.target}:${String(r.port)}: ${r.reason ?? ''}`);
+  return out.length === 0 ? undefined : out;
+}
+
 export class Connectivity extends EventEmitter<ConnectivityEvents> {
   readonly settings: ConnectivitySettings;
   readonly egress: Egress;
@@ -277,12 +288,25 @@ export class Connectivity extends EventEmitter<ConnectivityEvents> {
         hc: choice.hc,
       });
       publish(CONNECTIVITY_CHANNELS.mode, { ...change });
-      const line = { ...change, ports: portsLine(results) };
+      const failed = failureReasons(results);
+      const line = {
+        ...change,
+        ports: portsLine(results),
+        ...(failed === undefined ? {} : { failed }),
+      };
       if (choice.mode === 'none') this.#log.warn(line, 'no connectivity path works');
       else this.#log.info(line, `connectivity mode ${choice.mode}`);
       this.emit('mode', change);
     } else if (diagnosisChanged) {
-      this.#log.info({ mode: choice.mode, ports: portsLine(results) }, 'port diagnosis changed');
+      const failed = failureReasons(results);
+      this.#log.info(
+        {
+          mode: choice.mode,
+          ports: portsLine(results),
+          ...(failed === undefined ? {} : { failed }),
+        },
+        'port diagnosis changed',
+      );
     } else {
       this.#log.debug({ mode: choice.mode, ports: portsLine(results) }, 'probe round');
     }

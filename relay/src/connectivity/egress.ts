@@ -8,7 +8,8 @@ import type { Socket } from 'node:net';
 import type { ConnectionOptions, TLSSocket } from 'node:tls';
 import { parseCidr } from '../egress/cidr';
 import { isRangesError } from '../egress/errors';
-import { selectRangesFromFile } from '../egress/load';
+import { outsideExplainer } from '../egress/explain';
+import { selectRangesAndSource } from '../egress/load';
 import { rangeSetOf, type RangeSet } from '../egress/ranges';
 import { systemScheduler, type Scheduler } from '../transports/scheduler';
 import {
@@ -34,6 +35,8 @@ export interface EgressDeps {
   readonly networkMap?: NetworkMapSource | null;
   /** The allowed ranges, already selected. Default: loaded from egress.ranges. */
   readonly ranges?: RangeSet;
+  /** With `ranges`: where an address outside them is published (the tail of a refusal). */
+  readonly explainOutside?: (address: string) => string;
   /** Extra CA certificates (PEM). Default: read from tls.caFile when set. */
   readonly extraCa?: readonly string[];
   readonly sockets?: SocketConnector;
@@ -84,17 +87,21 @@ export interface Egress {
   createConnection(purpose: string, timeoutMs?: number): CreateConnection;
 }
 
-async function loadRanges(settings: ConnectivitySettings): Promise<RangeSet> {
+/** The allowed ranges and, from a service-tag source, where an address outside them is. */
+async function loadRanges(settings: ConnectivitySettings): Promise<{
+  readonly set: RangeSet;
+  readonly explain: ((address: string) => string) | undefined;
+}> {
   const r = settings.egress.ranges;
   try {
     if ('serviceTags' in r) {
-      const sel = await selectRangesFromFile(r.serviceTags.source, {
+      const { selection, source } = await selectRangesAndSource(r.serviceTags.source, {
         regions: r.serviceTags.regions,
         ...(r.serviceTags.tags === undefined ? {} : { tags: r.serviceTags.tags }),
       });
-      return sel.set;
+      return { set: selection.set, explain: outsideExplainer(source, selection.set) };
     }
-    return rangeSetOf(r.prefixes.map((p) => parseCidr(p)));
+    return { set: rangeSetOf(r.prefixes.map((p) => parseCidr(p))), explain: undefined };
   } catch (e) {
     if (isRangesError(e)) {
       throw new EgressError('RELAY_E_EGRESS_CONFIG', `relay config egress.ranges: ${e.message}`, {
@@ -172,7 +179,11 @@ export async function createEgress(
   deps: EgressDeps = {},
 ): Promise<Egress> {
   const settings = connectivitySettings(config);
-  const ranges = deps.ranges ?? (await loadRanges(settings));
+  const loaded =
+    deps.ranges === undefined
+      ? await loadRanges(settings)
+      : { set: deps.ranges, explain: deps.explainOutside };
+  const ranges = loaded.set;
   const extraCa =
     deps.extraCa ??
     (settings.tls.caFile === undefined ? [] : await loadCaFile(settings.tls.caFile));
@@ -193,6 +204,7 @@ export async function createEgress(
     profile: settings.profile,
     ports: new Set(settings.egress.ports),
     ranges,
+    ...(loaded.explain === undefined ? {} : { explainOutside: loaded.explain }),
   });
   const trust: TlsTrust = Object.freeze({
     minVersion: settings.tls.minVersion,

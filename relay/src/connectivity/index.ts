@@ -96,6 +96,7 @@ export {
 export {
   egressWebSocket,
   serviceBusClientFor,
+  watchServiceBusConnection,
   type EgressWebSocketClass,
   type ServiceBusClientChoice,
 } from './servicebus';

@@ -1,5 +1,6 @@
 // The egress policy, pure. In: the profile, the allowed port set, the allowed ranges (a
-// RangeSet from relay/src/egress), a dial request (logical host, port, purpose), the
+// RangeSet from relay/src/egress) and optionally a lookup saying where an address outside them
+// is published (a refusal names the missing range), a dial request (logical host, port, purpose), the
 // addresses the name resolved to and the network map (if any). Out: a DialPlan (the checked
 // logical address and where the socket goes) or EgressError RELAY_E_EGRESS_PORT / _PLAIN /
 // _RANGE / _UNMAPPED. Nothing here does IO: the dialer (egress.ts) calls it before any packet.
@@ -13,6 +14,12 @@ export interface EgressPolicy {
   readonly profile: Profile;
   readonly ports: ReadonlySet<number>;
   readonly ranges: RangeSet;
+  /**
+   * Says why an address is outside the ranges, in the terms of the source they were selected
+   * from (relay/src/egress explainOutside: what was allowed, where the source publishes the
+   * address instead, or that it does not): the tail of the refusal. Absent: plain prefixes.
+   */
+  readonly explainOutside?: (address: string) => string;
 }
 
 /** What is dialled and why. */
@@ -86,9 +93,10 @@ export function checkAddresses(
       );
     }
     if (!checked.contained) {
+      const why = policy.explainOutside?.(checked.checked) ?? '';
       throw new EgressError(
         'RELAY_E_EGRESS_RANGE',
-        `${describe(request)}: ${checked.checked} is outside the allowed ranges; nothing was dialled`,
+        `${describe(request)}: ${checked.checked} is outside the allowed ranges${why === '' ? '' : ` ${why}`}; nothing was dialled`,
         {
           host: request.host,
           port: request.port,

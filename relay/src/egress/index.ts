@@ -1,6 +1,6 @@
 // The IP range API in one import, for the CLI (`relaycheck ranges`) and the egress policy.
 // In: nothing. Out: the parsers, the selection, containment, aggregation, the loader and
-// the error family, re-exported from their modules.
+// the error family, why an address is outside a selection, re-exported from their modules.
 export * from './cidr';
 export * from './errors';
 export * from './source';
@@ -13,3 +13,4 @@ export {
 } from './service-tags';
 export * from './ranges';
 export * from './load';
+export * from './explain';

@@ -1,10 +1,18 @@
 // The one IO edge of the IP range code. In: a file path. Out: the file's text and its
-// detected format (ServiceTags JSON or legacy XML), or a RangesError: IP_E_SOURCE (missing,
-// a directory, unreadable), IP_E_SIZE (over the limit), IP_E_ENCODING, IP_E_FORMAT.
+// detected format (ServiceTags JSON or legacy XML), the selection made from it and the parsed
+// source itself, or a RangesError: IP_E_SOURCE (missing, a directory, unreadable), IP_E_SIZE
+// (over the limit), IP_E_ENCODING, IP_E_FORMAT.
 import { readFile, stat } from 'node:fs/promises';
 import { RangesError } from './errors';
 import { selectRanges, type RangeSelection, type SelectRangesOptions } from './ranges';
-import { DEFAULT_MAX_BYTES, decodeText, detectFormat, type SourceFormat } from './source';
+import { parseSource } from './service-tags';
+import {
+  DEFAULT_MAX_BYTES,
+  decodeText,
+  detectFormat,
+  type ParsedSource,
+  type SourceFormat,
+} from './source';
 
 export interface LoadedSource {
   readonly path: string;
@@ -61,6 +69,18 @@ export async function selectRangesFromFile(
   path: string,
   options: SelectRangesOptions,
 ): Promise<RangeSelection> {
+  return (await selectRangesAndSource(path, options)).selection;
+}
+
+/**
+ * selectRangesFromFile(), and the parsed source it selected from (to say where an address
+ * outside the selection is published: explainOutside()).
+ */
+export async function selectRangesAndSource(
+  path: string,
+  options: SelectRangesOptions,
+): Promise<{ readonly selection: RangeSelection; readonly source: ParsedSource }> {
   const loaded = await loadServiceTagSource(path, options);
-  return selectRanges(loaded.text, { ...options, format: loaded.format });
+  const source = parseSource(loaded.text, { ...options, format: loaded.format });
+  return { selection: selectRanges(source, options), source };
 }

@@ -61,6 +61,17 @@ const COMMUNICATION_CODES: ReadonlySet<string> = new Set([
   'ENETUNREACH',
 ]);
 
+/**
+ * True for Service Bus throttling (com.microsoft:server-busy: the SDK's ServiceBusy, core-amqp's
+ * ServerBusyError): the namespace is over its limits and asks its clients to wait and try again.
+ * It is not a lost connection: tearing the connection down and building it again only adds
+ * load; the SDK retries after its retry delay.
+ */
+export function isThrottling(e: unknown): boolean {
+  const code = sbCode(e);
+  return code === 'ServiceBusy' || code === 'ServerBusyError';
+}
+
 /** True for an error that says the connection to Service Bus was lost or cannot be made. */
 export function isCommunicationProblem(e: unknown): boolean {
   return COMMUNICATION_CODES.has(sbCode(e));

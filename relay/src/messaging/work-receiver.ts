@@ -24,7 +24,7 @@ import {
 import { TENANT_PATTERN } from '../protocol/handshake';
 import { systemRandom, TAG_BYTES, type RandomBytes } from '../protocol/primitives';
 import { isRelaycheckError } from '../protocol/errors';
-import { systemScheduler, type Scheduler } from '../transports/scheduler';
+import { systemScheduler, type Scheduler, type TimerHandle } from '../transports/scheduler';
 import { memoryIdempotencyStore, type IdempotencyStore } from '../work/idempotency';
 import { DEFAULT_ENTITIES, PROPERTY, SEALED_CONTENT_TYPE } from './contract';
 import { RelayWorkError, type RelayWorkCode } from './errors';
@@ -36,6 +36,7 @@ import {
   clientFactory,
   idText,
   isCommunicationProblem,
+  isThrottling,
   SenderCache,
   sbCode,
   sbReason,
@@ -95,6 +96,9 @@ export interface WorkResult {
 /** The relay's dispatcher for Service Bus work. Throwing abandons the request (redelivery). */
 export type WorkHandler = (route: string, body: Buffer, meta: WorkMeta) => Promise<WorkResult>;
 
+/** After server busy: 10 s (Azure's advice for ServerBusy), then 20 s, then every 30 s. */
+export const DEFAULT_BUSY_BACKOFF_MS: readonly number[] = Object.freeze([10_000, 20_000, 30_000]);
+
 const schema = z.strictObject({
   tenant: z.string().regex(TENANT_PATTERN, 'must match [a-z0-9-]{3,64}'),
   profile: z.enum(['production', 'development']).default('production'),
@@ -142,6 +146,16 @@ const schema = z.strictObject({
     .min(0)
     .max(1024 * 1024 * 1024)
     .default(32 * 1024 * 1024),
+  /**
+   * Throttling: after Service Bus answers server busy, the requests receiver is closed and
+   * attached again after these delays (the last one repeats; reset once a request arrives).
+   * The SDK itself re-attaches a link detached with server busy at once, in a loop.
+   */
+  busyBackoffMs: z
+    .array(z.int().min(100).max(600_000))
+    .min(1)
+    .max(10)
+    .default([...DEFAULT_BUSY_BACKOFF_MS]),
 });
 
 export type WorkReceiverOptionsInput = z.input<typeof schema>;
@@ -245,6 +259,10 @@ export class WorkReceiver {
   readonly #controllers = new Set<AbortController>();
   /** Ends the holds of abandoned requests (see HandlerSettlement.holdMs) at once. */
   readonly #holds = new Set<() => void>();
+  /** While set, the receiver is backing off after server busy (no receiver is open). */
+  #busyTimer: TimerHandle | undefined;
+  /** Server-busy back-offs since a request last arrived. */
+  #busyCount = 0;
   #closed = false;
 
   constructor(options: WorkReceiverOptionsInput, deps: WorkReceiverDeps) {
@@ -331,6 +349,8 @@ export class WorkReceiver {
     this.#closed = true;
     this.#unwatch?.();
     this.#unwatch = undefined;
+    if (this.#busyTimer !== undefined) this.#scheduler.clearTimer(this.#busyTimer);
+    this.#busyTimer = undefined;
     this.#queue(() => this.#stop(this.options.shutdownGraceMs));
     await this.#transition;
     await this.#senders.close();
@@ -343,7 +363,12 @@ export class WorkReceiver {
   }
 
   #open(): Promise<void> {
-    if (this.#closed || this.#receiver !== undefined || !this.#gate.isLive()) {
+    if (
+      this.#closed ||
+      this.#receiver !== undefined ||
+      this.#busyTimer !== undefined ||
+      !this.#gate.isLive()
+    ) {
       return Promise.resolve();
     }
     const receiver = this.#client().createReceiver(this.options.requestsEntity, {
@@ -355,6 +380,12 @@ export class WorkReceiver {
       {
         processMessage: (message) => this.#track(this.#process(receiver, message)),
         processError: (args) => {
+          if (isThrottling(args.error)) {
+            // Server busy: the namespace asks its clients to wait. Not a lost connection (so
+            // no client rebuilt), and not left to the SDK (it attaches again at once).
+            this.#throttled(receiver, args.error);
+            return Promise.resolve();
+          }
           this.#log.warn(
             { sbCode: sbCode(args.error), source: args.errorSource },
             `requests receiver error: ${sbReason(args.error)}`,
@@ -372,6 +403,34 @@ export class WorkReceiver {
     );
     this.#log.info({ entity: this.options.requestsEntity }, 'receiving work');
     return Promise.resolve();
+  }
+
+  /**
+   * Server busy on `receiver`: closes it (the SDK's own re-attach loop stops with it; handlers in
+   * flight run on, their settlements may be refused and their requests come back) and opens a
+   * new one after the next busy back-off delay.
+   */
+  #throttled(receiver: ServiceBusReceiver, error: unknown): void {
+    if (this.#closed || this.#receiver !== receiver || this.#busyTimer !== undefined) return;
+    const delays = this.options.busyBackoffMs;
+    const delayMs = delays[Math.min(this.#busyCount, delays.length - 1)] ?? 0;
+    this.#busyCount += 1;
+    this.#log.warn(
+      { sbCode: sbCode(error), delayMs, attempt: this.#busyCount },
+      `Service Bus is busy (throttling): the requests receiver backs off for ${String(delayMs)} ms before it attaches again: ${sbReason(error)}`,
+    );
+    this.#busyTimer = this.#scheduler.setTimer(() => {
+      this.#busyTimer = undefined;
+      this.#queue(() => this.#open());
+    }, delayMs);
+    this.#queue(async () => {
+      if (this.#receiver !== receiver) return;
+      const subscription = this.#subscription;
+      this.#receiver = undefined;
+      this.#subscription = undefined;
+      await subscription?.close().catch(() => undefined);
+      void receiver.close().catch(() => undefined);
+    });
   }
 
   /**
@@ -439,6 +498,7 @@ export class WorkReceiver {
   // ------------------------------------------------------------------------- one request
 
   async #process(receiver: ServiceBusReceiver, message: ServiceBusReceivedMessage): Promise<void> {
+    this.#busyCount = 0;
     const messageId = idText(message.messageId) ?? '';
     const routeText = typeof message.subject === 'string' ? message.subject : '';
     const deliveryCount = message.deliveryCount ?? 0;

@@ -111,13 +111,21 @@ const RUNNERS: { [K in ActionName]: Runner<K> } = {
   dns: async (args, ctx) => {
     const model = need(ctx.world.network, 'network model');
     const host = ctx.hosts[args.host];
-    const from = model.dns.record(host).addresses.join(', ');
+    const old = model.dns.record(host).addresses;
+    const from = old.join(', ');
     const to =
       args.move === 'inside'
         ? model.dns.move(host).addresses.join(', ')
         : model.dns.setAnswer(host, [ctx.outsideAddress(args.host)]).addresses.join(', ');
     await model.settled();
-    return `dns: ${host} moved ${args.move} the allowed ranges: ${from} → ${to}`;
+    if (args.retireOld) {
+      for (const address of old) {
+        const name = `retired-${address.replace(/[^A-Za-z0-9.]/g, '_')}`;
+        if (model.faults.list().some((f) => f.name === name)) continue;
+        await model.faults.add({ name, type: 'down', endpoint: { address } });
+      }
+    }
+    return `dns: ${host} moved ${args.move} the allowed ranges: ${from} → ${to}${args.retireOld ? ` (${from} retired)` : ''}`;
   },
   network: async (args, ctx) => {
     const model = need(ctx.world.network, 'network model');
@@ -168,8 +176,10 @@ const RUNNERS: { [K in ActionName]: Runner<K> } = {
       return `service bus: ${String(sb.engine.forceLockLoss('all'))} message locks lost`;
     }
     sb.faults.serverBusy = args.serverBusy ? true : undefined;
+    sb.faults.serverBusyEntities = args.serverBusy ? args.entities : undefined;
+    const which = args.entities === undefined ? 'every' : `${args.entities.join(', ')}:`;
     return args.serverBusy
-      ? 'service bus: server busy (every receive and settlement refused: throttling)'
+      ? `service bus: server busy (${which} receive and settlement refused: throttling)`
       : 'service bus: throttling over';
   },
   hybrid: (_args, ctx) => {

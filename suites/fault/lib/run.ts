@@ -56,6 +56,8 @@ export const WORLD_CHANNELS: readonly string[] = Object.freeze([
   'sim:sb:settled',
   'sim:sb:connection',
   'sim:sb:attach',
+  'sim:sb:detach',
+  'sim:sb:disposition',
   'sim:sb:cbs',
   'sim:sb:dropped',
   'sim:bo:fault',

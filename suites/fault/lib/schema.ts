@@ -105,6 +105,11 @@ const actions = {
   dns: z.strictObject({
     host: z.enum(['servicebus', 'relay']),
     move: z.enum(['inside', 'outside']),
+    /**
+     * The old addresses go down (the old front end is retired: open connections closed, new
+     * dials refused), so the relay must dial the new answer; default they keep serving.
+     */
+    retireOld: z.boolean().default(false),
   }),
   /** Adds or removes a fault proxy toxic (simulator/src/network/faults). */
   network: z.union([
@@ -121,7 +126,11 @@ const actions = {
     z.strictObject({ cbs: z.union([z.literal(401), z.literal(403), z.literal(503), z.null()]) }),
     z.strictObject({ dropConnections: z.literal(true) }),
     z.strictObject({ lockLoss: z.literal('all') }),
-    z.strictObject({ serverBusy: z.boolean() }),
+    z.strictObject({
+      serverBusy: z.boolean(),
+      /** Only these entities (and their sub-queues) are throttled; default every entity. */
+      entities: z.array(z.string().min(1).max(260)).min(1).max(100).optional(),
+    }),
   ]),
   /** Azure Relay faults: the listeners' tokens expire now (1008), or a shorter token lifetime. */
   hybrid: z.strictObject({ expireTokens: z.literal(true) }),

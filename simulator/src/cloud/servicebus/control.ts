@@ -1,7 +1,7 @@
 // The simulated namespace's control API: JSON over HTTP, bound to loopback only. In: HTTP
 // requests from suites and users (list entities and messages, peek dead-letter queues,
 // purge, inject faults). Out: JSON answers; state changes in the engine and in the fault
-// switches the AMQP edge consults (refuse CBS, delay dispositions, drop connections).
+// switches the AMQP edge consults (refuse CBS, delay dispositions, throttle, drop connections).
 //
 //   GET    /entities                       every entity with its counts
 //   GET    /messages?path=<entity>         the messages an entity holds (payloads left out)
@@ -11,6 +11,10 @@
 //   POST   /faults/cbs                     {"status": 401 | 403 | 503 | null}: answer every
 //                                          put-token with that status (null: verify again)
 //   POST   /faults/dispositions            {"delayMs": n}: delay every settlement reply by n ms
+//   POST   /faults/server-busy             {"busy": true | false, "entities"?: ["<entity>", ...]}:
+//                                          throttling: receive attaches, credit and settlements
+//                                          refused with com.microsoft:server-busy (every entity,
+//                                          or those named and their sub-queues); false: over
 //   POST   /faults/drop-connections        {}: close every AMQP connection; answers {"dropped": n}
 //   POST   /faults/lock-loss               {"lockToken": "<uuid>" | "all"}: answers {"lost": n}
 import { RelaycheckError } from '../../../../relay/src/protocol/errors';
@@ -35,6 +39,10 @@ export interface ServiceBusFaults {
   refuseCbs?: number | undefined;
   /** Hold every disposition answer this long (ms); undefined or 0: off. */
   dispositionDelayMs?: number | undefined;
+  /** Throttling: receives and settlements refused with com.microsoft:server-busy. */
+  serverBusy?: true | undefined;
+  /** Only these entities are throttled (undefined: all). */
+  serverBusyEntities?: readonly string[] | undefined;
 }
 
 export function noFaults(): ServiceBusFaults {
@@ -103,6 +111,32 @@ export async function handleControl(
       target.faults.dispositionDelayMs = delay === 0 ? undefined : delay;
       return faultsView(target.faults);
     }
+    case 'POST /faults/server-busy': {
+      const input = await body();
+      const busy = field(input, 'busy');
+      if (typeof busy !== 'boolean') {
+        throw new SimControlError('SIM_E_CTL_REQUEST', '"busy" is true or false');
+      }
+      const entities = field(input, 'entities');
+      if (
+        entities !== undefined &&
+        !(
+          Array.isArray(entities) &&
+          entities.length > 0 &&
+          entities.length <= 100 &&
+          entities.every((e) => typeof e === 'string' && e !== '' && e.length <= 260)
+        )
+      ) {
+        throw new SimControlError(
+          'SIM_E_CTL_REQUEST',
+          '"entities" is a list of 1-100 entity paths (leave it out to throttle every entity)',
+        );
+      }
+      target.faults.serverBusy = busy ? true : undefined;
+      target.faults.serverBusyEntities =
+        busy && entities !== undefined ? Object.freeze([...(entities as string[])]) : undefined;
+      return faultsView(target.faults);
+    }
     case 'POST /faults/drop-connections':
       return { dropped: target.dropConnections() };
     case 'POST /faults/lock-loss': {
@@ -117,8 +151,18 @@ export async function handleControl(
   }
 }
 
-function faultsView(f: ServiceBusFaults): { refuseCbs: number | null; dispositionDelayMs: number } {
-  return { refuseCbs: f.refuseCbs ?? null, dispositionDelayMs: f.dispositionDelayMs ?? 0 };
+function faultsView(f: ServiceBusFaults): {
+  refuseCbs: number | null;
+  dispositionDelayMs: number;
+  serverBusy: boolean;
+  serverBusyEntities: readonly string[] | null;
+} {
+  return {
+    refuseCbs: f.refuseCbs ?? null,
+    dispositionDelayMs: f.dispositionDelayMs ?? 0,
+    serverBusy: f.serverBusy === true,
+    serverBusyEntities: f.serverBusyEntities ?? null,
+  };
 }
 
 function statusOf(e: RelaycheckError): number {

@@ -83,6 +83,20 @@ export interface EdgeFaults {
    * com.microsoft:server-busy, as Azure does when a namespace is over its limits.
    */
   serverBusy?: true | undefined;
+  /**
+   * Only these entities (and their sub-queues) are throttled while serverBusy is on; undefined:
+   * the whole namespace, as Azure's Standard tier throttles.
+   */
+  serverBusyEntities?: readonly string[] | undefined;
+}
+
+/** The refusal of a throttled receive or settlement (Azure's error code 50009). */
+function serverBusyError(entity: string): SimAmqpError {
+  return new SimAmqpError(
+    'SIM_E_AMQP_FAULT',
+    `The request was terminated because the entity '${entity}' is being throttled (server busy, an injected fault). Please wait and try again.`,
+    { entity },
+  );
 }
 
 export interface EdgeOptions {
@@ -186,6 +200,19 @@ export class AmqpEdge {
     const handler = new ConnectionHandler(this, id, accepted);
     this.#connections.add(handler);
     handler.start(this.#connections.size > this.options.limits.maxConnections);
+  }
+
+  /** True while `entity` is throttled (faults.serverBusy, optionally serverBusyEntities). */
+  busy(entity: string): boolean {
+    const f = this.options.faults;
+    if (f.serverBusy !== true) return false;
+    const only = f.serverBusyEntities;
+    if (only === undefined) return true;
+    const path = entity.toLowerCase();
+    return only.some((e) => {
+      const name = e.toLowerCase();
+      return path === name || path.startsWith(`${name}/`);
+    });
   }
 
   /** Runs an engine call, then lets the timer re-arm. */
@@ -630,6 +657,7 @@ class ConnectionHandler {
     try {
       this.#cbs.authorize(address, 'Listen');
       const entity = this.edge.engine((e) => e.resolvePath(address));
+      if (this.edge.busy(entity)) throw serverBusyError(entity);
       const mode: ReceiveMode = remote.snd_settle_mode === 1 ? 'receiveAndDelete' : 'peekLock';
       const filter = remote.source?.filter ?? undefined;
       let sessionId: string | null | undefined;
@@ -1028,7 +1056,13 @@ class ConnectionHandler {
     const sender = ctx.sender;
     if (sender === undefined) return;
     const role = this.#roles.get(sender);
-    if (role?.kind === 'receive') this.pump(role);
+    if (role?.kind !== 'receive') return;
+    // Throttled: the credit the client asks to receive with is refused with the link.
+    if (this.edge.busy(role.entity)) {
+      this.detach(sender, errorOf(serverBusyError(role.entity)));
+      return;
+    }
+    this.pump(role);
   }
 
   /** Sends what the link's credit allows; answers a drain when nothing is left. */
@@ -1039,6 +1073,18 @@ class ConnectionHandler {
     if (role.sent < transmitted) role.sent = transmitted;
     const queued = role.sent - transmitted;
     const room = Math.min(senderCredit(sender) - queued, outgoingRoom(sender));
+    if (this.edge.busy(role.entity)) {
+      // Throttled: a receive that would take a message is refused with the link; an idle link
+      // (nothing to take, or no credit) is left as it is.
+      let waiting: boolean;
+      try {
+        waiting = room > 0 && this.edge.engine((e) => e.hasAvailable(role.receiverId));
+      } catch {
+        waiting = false;
+      }
+      if (waiting) this.detach(sender, errorOf(serverBusyError(role.entity)));
+      return;
+    }
     let deliveries: EngineDelivery[] = [];
     if (room > 0) {
       try {
@@ -1125,6 +1171,8 @@ class ConnectionHandler {
     let kind: string = outcome;
     let answer: unknown;
     try {
+      // Throttled: the settlement is refused; the message stays locked until its lock runs out.
+      if (this.edge.busy(role.entity)) throw serverBusyError(role.entity);
       this.edge.engine((e) => {
         switch (outcome) {
           case 'accepted':
