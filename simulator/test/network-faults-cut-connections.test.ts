@@ -191,3 +191,66 @@ void t.test(
     t.equal((await readBytes(again, 2)).toString(), 'up');
   },
 );
+
+void t.test(
+  'a fault for the open connections blackholes them and passes the connections opened after it (a middlebox that forgot its flows)',
+  async (t) => {
+    const { open, model } = await setup(t, []);
+    const before = await open();
+    before.write('a');
+    t.equal((await readBytes(before, 1)).toString(), 'a', 'the echo works before the fault');
+    await model.faults.add({
+      name: 'forgotten',
+      type: 'timeout',
+      direction: 'downstream',
+      connections: 'open',
+      attributes: { timeoutMs: 0 },
+    });
+    const after = await open();
+    after.write('b');
+    t.equal((await readBytes(after, 1)).toString(), 'b', 'a connection opened afterwards passes');
+    const seen: string[] = [];
+    before.on('data', () => seen.push('data'));
+    before.on('end', () => seen.push('end'));
+    before.setTimeout(50);
+    before.write('c');
+    await new Promise<void>((resolve) => before.once('timeout', resolve));
+    before.setTimeout(0);
+    t.same(seen, [], 'the connection open when it was added hears nothing, and is not closed');
+    const notes = model.events
+      .since(0)
+      .filter((e) => e.channel === 'sim:net:fault')
+      .map((e) => [e.data.action, e.data.connections]);
+    t.same(notes, [
+      ['armed', undefined],
+      ['skipped', 'open'],
+    ]);
+    t.same(model.faults.list()[0]?.connections, 'open', 'the control view shows which connections');
+  },
+);
+
+void t.test('a fault for new connections leaves the open ones alone', async (t) => {
+  const { open, model } = await setup(t, []);
+  const before = await open();
+  await model.faults.add({
+    name: 'from-now',
+    type: 'limit_data',
+    direction: 'downstream',
+    connections: 'new',
+    attributes: { bytes: 2 },
+  });
+  before.write('open');
+  t.equal((await readBytes(before, 4)).toString(), 'open', 'the open connection passes all 4');
+  const after = await open();
+  const done = readToClose(after);
+  after.write('new!');
+  t.equal((await done).data.toString(), 'ne', 'a new one is cut after 2 bytes');
+});
+
+void t.test('a down fault must act on all connections', async (t) => {
+  const { model } = await setup(t, []);
+  await t.rejects(model.faults.add({ name: 'x', type: 'down', connections: 'open' }), {
+    code: 'SIM_E_NET_FAULT',
+    message: /connections.*must be "all"/,
+  });
+});

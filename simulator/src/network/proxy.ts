@@ -386,7 +386,7 @@ export class ProxyConnection {
   start(faults: readonly Fault[]): void {
     const client = this.#client;
     client.setNoDelay(true);
-    this.applyFaults(faults);
+    this.applyFaults(faults, true);
     const upstream = connect({
       host: this.#spec.target.host,
       port: this.#spec.target.port,
@@ -465,13 +465,20 @@ export class ProxyConnection {
   }
 
   /** Arms faults not yet rolled for (by toxicity), removes those no longer active. */
-  applyFaults(faults: readonly Fault[]): void {
+  applyFaults(faults: readonly Fault[], opening = false): void {
     const active = new Set<number>();
     for (const f of faults) {
       if (f.scope !== 'connection') continue;
       active.add(f.instance);
       if (this.#decided.has(f.instance)) continue;
       const key = `${f.name}#${f.instance}`;
+      // A fault for the connections open when it was added passes the ones opened later by,
+      // and one for new connections passes those already open, without a toxicity roll.
+      if (f.connections === (opening ? 'open' : 'new')) {
+        this.#decided.set(f.instance, { hit: false, key, direction: f.direction });
+        this.#note(f.name, f.type, f.direction, 'skipped', { connections: f.connections });
+        continue;
+      }
       const hit = this.#env.roll(f, this.#spec);
       this.#decided.set(f.instance, { hit, key, direction: f.direction });
       this.#note(f.name, f.type, f.direction, hit ? 'armed' : 'skipped', { toxicity: f.toxicity });

@@ -41,6 +41,12 @@ export const faultSchema = z.strictObject({
   direction: z.enum(DIRECTIONS as [Direction, ...Direction[]]).default('downstream'),
   /** Probability that a connection is hit, rolled once per connection (seeded). */
   toxicity: z.number().min(0).max(1).default(1),
+  /**
+   * Which connections it acts on: `all` (default), `open` (only those open when it is added: a
+   * stateful middlebox that forgot its flows, so new connections pass) or `new` (only those
+   * opened after it was added).
+   */
+  connections: z.enum(['all', 'open', 'new']).default('all'),
   attributes: z.record(z.string(), z.unknown()).default({}),
   endpoint: z
     .strictObject({
@@ -53,6 +59,8 @@ export const faultSchema = z.strictObject({
 
 export type FaultInput = z.input<typeof faultSchema>;
 
+export type FaultConnections = 'all' | 'open' | 'new';
+
 /** An active fault. */
 export interface Fault {
   readonly name: string;
@@ -60,6 +68,8 @@ export interface Fault {
   readonly scope: 'connection' | 'endpoint';
   readonly direction: Direction;
   readonly toxicity: number;
+  /** Which connections it acts on: every one, only those open when added, or only later ones. */
+  readonly connections: FaultConnections;
   readonly attributes: Readonly<Record<string, unknown>>;
   readonly endpoint: EndpointSelector;
   /** Distinguishes a fault from an earlier one of the same name (removed, added again). */
@@ -105,6 +115,13 @@ export function parseFault(input: unknown, where = 'fault'): Omit<Fault, 'instan
       },
     );
   }
+  if (kind.scope === 'endpoint' && f.connections !== 'all') {
+    throw new SimNetError(
+      'SIM_E_NET_FAULT',
+      `${where}.connections: a ${f.type} fault acts on the endpoint's listener, not per connection; it must be "all"`,
+      { path: `${where}.connections` },
+    );
+  }
   if (kind.scope === 'endpoint' && f.toxicity !== 1) {
     throw new SimNetError(
       'SIM_E_NET_FAULT',
@@ -118,6 +135,7 @@ export function parseFault(input: unknown, where = 'fault'): Omit<Fault, 'instan
     scope: kind.scope,
     direction: f.direction,
     toxicity: f.toxicity,
+    connections: f.connections,
     attributes: Object.freeze({ ...(attrs.data as Record<string, unknown>) }),
     endpoint: Object.freeze({ ...f.endpoint }),
   });
@@ -130,6 +148,7 @@ export function faultToJson(f: Fault): Record<string, unknown> {
     type: f.type,
     direction: f.direction,
     toxicity: f.toxicity,
+    connections: f.connections,
     attributes: { ...f.attributes },
     endpoint: { ...f.endpoint },
   };
