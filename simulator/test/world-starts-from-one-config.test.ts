@@ -205,6 +205,18 @@ void t.test('refuses a bad config with the code of the part at fault', (t) => {
   t.throws(() => parseWorldConfig({ tenant: { requestTtlMs: 999 } }, keys), {
     code: 'SIM_E_WORLD_CONFIG',
   });
+  t.throws(() => parseWorldConfig({ hybridLimits: { listenerIdleTimeoutMs: -1 } }, keys), {
+    message: /listenerIdleTimeoutMs/,
+  });
+  t.end();
+});
+
+void t.test("the Relay endpoint's limits may be set; Azure's figures by default", (t) => {
+  const keys = KEYS();
+  const set = parseWorldConfig({ hybridLimits: { listenerIdleTimeoutMs: 60_000 } }, keys);
+  t.equal(set.hybridLimits.listenerIdleTimeoutMs, 60_000);
+  t.equal(set.hybridLimits.responseDeadlineMs, 60_000, 'the others keep their defaults');
+  t.equal(parseWorldConfig({}, keys).hybridLimits.listenerIdleTimeoutMs, 0, 'default: off');
   t.end();
 });
 

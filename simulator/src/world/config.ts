@@ -12,7 +12,12 @@ import {
   parseNamespaceConfig,
   type NamespaceConfig,
 } from '../cloud/servicebus/config';
-import { parseHybridConfig, type HybridNamespaceConfig } from '../cloud/hybrid/config';
+import {
+  parseHybridConfig,
+  parseHybridLimits,
+  type HybridLimits,
+  type HybridNamespaceConfig,
+} from '../cloud/hybrid/config';
 import { defaultHybridConfig } from '../cloud/hybrid/defaults';
 import { parseBackOfficeConfig, type BackOfficeConfig } from '../backoffice/config';
 import { rulesetSchema, faultSchema } from '../network';
@@ -70,6 +75,8 @@ const schema = z.strictObject({
     .default('council-42'),
   serviceBus: z.union([z.literal(false), z.unknown()]).optional(),
   hybrid: z.union([z.literal(false), z.unknown()]).optional(),
+  /** The Relay endpoint's limits (Azure's figures by default; cloud/hybrid/config.ts). */
+  hybridLimits: z.unknown().optional(),
   backOffice: z.union([z.literal(false), z.unknown()]).optional(),
   network: z.union([z.literal(false), networkPart]).optional(),
   tenant: z.union([z.literal(false), tenantPart]).optional(),
@@ -91,6 +98,7 @@ export interface WorldConfig {
   readonly namespace: string;
   readonly serviceBus: NamespaceConfig | undefined;
   readonly hybrid: HybridNamespaceConfig | undefined;
+  readonly hybridLimits: HybridLimits;
   readonly backOffice: BackOfficeConfig | undefined;
   readonly network: NetworkPart | undefined;
   readonly tenant: WorldTenant | undefined;
@@ -136,6 +144,7 @@ export function parseWorldConfig(input: unknown, keys: WorldKeys): WorldConfig {
     hybrid: part(c.hybrid, parseHybridConfig, () =>
       parseHybridConfig(defaultHybridConfig(keys, `${c.namespace}-relay`)),
     ),
+    hybridLimits: parseHybridLimits(c.hybridLimits ?? {}),
     backOffice: part(c.backOffice, parseBackOfficeConfig, () =>
       parseBackOfficeConfig({ seed: c.seed }),
     ),

@@ -156,6 +156,7 @@ export async function startWorld(config: WorldConfig, options: WorldOptions): Pr
     if (config.hybrid !== undefined) {
       const hc = await startHybridSimulator(config.hybrid, {
         caPath: join(options.dir, 'hybrid-ca.pem'),
+        limits: config.hybridLimits,
         ...(options.ca === undefined ? {} : { ca: options.ca }),
       });
       hybrid = hc;

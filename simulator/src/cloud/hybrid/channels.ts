@@ -268,6 +268,8 @@ export class ControlChannel extends ListenerChannel {
   #expiresAt: number;
   #cancelExpiry: Cancel | undefined;
   #closeCode: number | undefined;
+  #cancelIdle: Cancel | undefined;
+  #idleReason: string | undefined;
 
   constructor(init: ControlChannelInit) {
     super(init.ctx, init.ws, init.raw, 'control', init.id, init.path);
@@ -279,6 +281,15 @@ export class ControlChannel extends ListenerChannel {
     this.#notify = init.onClosed;
     this.#expiresAt = init.grant.expiresAt;
     this.#armExpiry();
+    if (init.ctx.limits.listenerIdleTimeoutMs > 0) {
+      const heard = (): void => {
+        this.#armIdle();
+      };
+      init.ws.on('message', heard);
+      init.ws.on('ping', heard);
+      init.ws.on('pong', heard);
+      this.#armIdle();
+    }
   }
 
   /** Token expiry, Unix seconds. */
@@ -387,7 +398,25 @@ export class ControlChannel extends ListenerChannel {
 
   protected onClosed(code: number, reason: string, by: 'service' | 'listener'): void {
     this.#cancelExpiry?.();
-    this.#notify(this, this.#closeCode ?? code, reason, by);
+    this.#cancelIdle?.();
+    this.#notify(this, this.#closeCode ?? code, this.#idleReason ?? reason, by);
+  }
+
+  /**
+   * (Re)starts the idle watch: nothing from the listener for listenerIdleTimeoutMs (a half-open
+   * connection: its frames go nowhere) and the channel is dropped without a closing handshake
+   * (1006: a close frame would go nowhere either), its waiting senders answered at once.
+   */
+  #armIdle(): void {
+    this.#cancelIdle?.();
+    const ms = this.ctx.limits.listenerIdleTimeoutMs;
+    this.#cancelIdle = this.ctx.scheduler.schedule(ms, () => {
+      if (!this.open) return;
+      this.#idleReason = `nothing from the listener for ${String(ms)} ms: dropped as dead`;
+      this.#closeCode = 1006;
+      this.close(1001, this.#idleReason);
+      this.terminate();
+    });
   }
 
   #armExpiry(): void {

@@ -52,6 +52,12 @@ export const DEFAULT_LIMITS = Object.freeze({
   maxRendezvousMessageBytes: 128 * 1024 * 1024,
   /** Longest accepted SAS token lifetime in seconds (Azure sets none; 10 years). */
   maxTokenLifetimeSeconds: 10 * 365 * 24 * 3600,
+  /**
+   * A control channel on which nothing (no message, ping or pong) arrived from the listener for
+   * this long is dropped as dead, its waiting senders answered at once. 0: never (the default:
+   * how soon Azure drops a silent listener is not documented; docs/differences-from-azure.md).
+   */
+  listenerIdleTimeoutMs: 0,
 });
 
 const positive = z.int().positive();
@@ -64,6 +70,11 @@ const limitsSchema = z.strictObject({
   rendezvousTtlMs: positive.default(DEFAULT_LIMITS.rendezvousTtlMs),
   maxRendezvousMessageBytes: positive.default(DEFAULT_LIMITS.maxRendezvousMessageBytes),
   maxTokenLifetimeSeconds: positive.default(DEFAULT_LIMITS.maxTokenLifetimeSeconds),
+  listenerIdleTimeoutMs: z
+    .int()
+    .min(0)
+    .max(86_400_000)
+    .default(DEFAULT_LIMITS.listenerIdleTimeoutMs),
 });
 
 export type HybridLimits = Readonly<z.infer<typeof limitsSchema>>;
