@@ -127,7 +127,15 @@ const CHECKS: { [K in ExpectationKindName]: Check<K> } = {
     };
   },
   answered: (args, o) => {
-    const sends = o.sends.filter((s) => args.kinds.includes(s.kind));
+    const sentFrom = args.sentFrom ?? 0;
+    const sentTo = args.sentTo ?? Infinity;
+    const window =
+      args.sentFrom === undefined && args.sentTo === undefined
+        ? ''
+        : ` sent ${seconds(sentFrom)}–${args.sentTo === undefined ? 'end' : seconds(sentTo)}`;
+    const sends = o.sends.filter(
+      (s) => args.kinds.includes(s.kind) && s.t >= sentFrom && s.t <= sentTo,
+    );
     const failed = sends.filter((s) => o.answers.get(s.id)?.ok !== true);
     const why = failed.map((s) => {
       const a = o.answers.get(s.id);
@@ -135,7 +143,7 @@ const CHECKS: { [K in ExpectationKindName]: Check<K> } = {
       return `${s.id} (${a.status === undefined ? '' : `${String(a.status)} `}${(a.detail ?? '').slice(0, 80)})`;
     });
     return {
-      what: `the tenant's ${args.kinds.join(', ')} requests were answered with success`,
+      what: `the tenant's ${args.kinds.join(', ')} requests${window} were answered with success`,
       expected:
         args.failedAtMost === 0
           ? `all ${String(sends.length)} answered`

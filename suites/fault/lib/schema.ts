@@ -239,6 +239,10 @@ export const expectations = {
   answered: z.strictObject({
     kinds: z.array(z.enum(STREAM_KINDS)).min(1),
     failedAtMost: z.int().min(0).default(0),
+    /** Only the requests sent from this time on (scenario time)... */
+    sentFrom: durationSchema.optional(),
+    /** ... up to this time (inclusive) are counted. */
+    sentTo: durationSchema.optional(),
   }),
   /** Requests of these kinds were dead-lettered (reason/description matched), the rest not. */
   deadLettered: z.strictObject({
