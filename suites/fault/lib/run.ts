@@ -211,7 +211,7 @@ function worldEntry(
     case 'sim:net:reset':
       return { lane: 'world', what: `connection reset ${s('host')}:${s('port')}`, notable: false };
     case 'sim:bo:fault':
-      return { lane: 'world', what: `back office ${s('service')}: ${s('type')}`, notable: false };
+      return { lane: 'world', what: `back office ${s('service')}: ${s('action')}`, notable: false };
     case 'sim:hc:listener-connected':
     case 'sim:hc:listener-closed':
       return {
