@@ -6,6 +6,7 @@ import { HANDSHAKE_ERRORS } from '../../relay/src/protocol/handshake';
 import { ENVELOPE_ERRORS } from '../../relay/src/protocol/envelope';
 import { SAS_ERRORS } from '../../relay/src/protocol/sas';
 import { RANGES_ERRORS } from '../../relay/src/egress/errors';
+import { FIREWALL_ERRORS } from './firewall/errors';
 import { RELAY_HC_ERRORS } from '../../relay/src/transports/errors';
 import { RELAY_ROUTE_ERRORS } from '../../relay/src/work/route-path';
 import { RELAY_CONTENT_ERRORS } from '../../relay/src/work/content';
@@ -37,6 +38,7 @@ export const ERROR_FAMILIES: readonly ErrorFamily<string>[] = [
   ENVELOPE_ERRORS,
   SAS_ERRORS,
   RANGES_ERRORS,
+  FIREWALL_ERRORS,
   RELAY_HC_ERRORS,
   RELAY_CONFIG_ERRORS,
   RELAY_HEALTH_ERRORS,
