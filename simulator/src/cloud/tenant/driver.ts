@@ -182,6 +182,11 @@ class Driver implements TenantDriver {
   #relockTimer: NodeJS.Timeout | undefined;
   #agent: Agent | undefined;
   #closed = false;
+  /**
+   * Aborts the receivers' subscriptions on close: a subscription still attaching when its
+   * receiver is closed otherwise sits in the SDK's retry loop (a 30 s delay) and holds the process.
+   */
+  readonly #subscriptions = new AbortController();
 
   constructor(
     config: TenantDriverConfig,
@@ -238,7 +243,11 @@ class Driver implements TenantDriver {
           return Promise.resolve();
         },
       },
-      { autoCompleteMessages: false, maxConcurrentCalls: 4 },
+      {
+        autoCompleteMessages: false,
+        maxConcurrentCalls: 4,
+        abortSignal: this.#subscriptions.signal,
+      },
     );
     if (this.config.watchDeadLetters) {
       const dlq = this.#client.createReceiver(e.requests, {
@@ -255,7 +264,7 @@ class Driver implements TenantDriver {
             return Promise.resolve();
           },
         },
-        { autoCompleteMessages: false },
+        { autoCompleteMessages: false, abortSignal: this.#subscriptions.signal },
       );
     }
   }
@@ -565,7 +574,11 @@ class Driver implements TenantDriver {
           return Promise.resolve();
         },
       },
-      { autoCompleteMessages: false, maxConcurrentCalls: 16 },
+      {
+        autoCompleteMessages: false,
+        maxConcurrentCalls: 16,
+        abortSignal: this.#subscriptions.signal,
+      },
     );
     this.#relockAttempt = 0;
   }
@@ -768,6 +781,7 @@ class Driver implements TenantDriver {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#subscriptions.abort();
     if (this.#relockTimer !== undefined) clearTimeout(this.#relockTimer);
     for (const id of [...this.#pending.keys()]) {
       this.#settlePending(id)?.reject(
