@@ -7,6 +7,7 @@ import { registerCases } from './commands/cases';
 import { registerKeys } from './commands/keys';
 import { registerRun } from './commands/run';
 import { registerRanges } from './commands/ranges';
+import { registerFirewall } from './commands/firewall';
 import { registerFuzz } from './commands/fuzz';
 import { registerBench } from './commands/bench';
 import { registerSim } from './commands/sim';
@@ -62,6 +63,7 @@ export function buildProgram(io: Io, exit: ExitBox): Command {
   registerCases(program, io, exit);
   registerKeys(program, io, exit);
   registerRanges(program, io, exit);
+  registerFirewall(program, io, exit);
   registerFuzz(program, io, exit);
   registerBench(program, io, exit);
   registerReproduce(program, io, exit);
