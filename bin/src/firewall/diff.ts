@@ -122,6 +122,13 @@ export function diffSources(
   options: DiffOptions = {},
 ): FirewallDiff {
   const fams = families(options.tags);
+  for (const side of [oldSide, newSide]) {
+    if (side.source.layout === 'legacy-xml' && fams.some((f) => f.toLowerCase() !== 'azurecloud')) {
+      // The selection's own refusal (IP_E_TAG: the legacy XML has no service tags); it checks
+      // the tags of a legacy source before it looks at the region.
+      selectRanges(side.source, { regions: ['any'], tags: fams });
+    }
+  }
   const known = new Set([...regionsOf(oldSide.source, fams), ...regionsOf(newSide.source, fams)]);
   let regions: string[];
   if (options.regions === undefined) {

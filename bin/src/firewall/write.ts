@@ -1,10 +1,10 @@
 // The one IO edge of the rule generator that writes. In: file paths and their text. Out: the
 // files in place, each whole or absent: every text goes to a temporary file beside its target
 // (created exclusively, flushed to disk) and only when all of them are written are they
-// renamed over the targets. On failure the temporary files are removed and a FirewallError
+// renamed over the targets (a target that is a directory is refused before any writing). On failure the temporary files are removed and a FirewallError
 // FIREWALL_E_OUT says which path and why; no target is half-written.
 import { randomBytes } from 'node:crypto';
-import { open, rename, rm } from 'node:fs/promises';
+import { open, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { FirewallError } from './errors';
 
@@ -32,8 +32,25 @@ function why(e: unknown): string {
   }
 }
 
-/** Writes every file through a temporary name, then renames them all. */
+/**
+ * Writes every file through a temporary name, then renames them all. A target that is a
+ * directory is refused before anything is written, so that with two files (iptables) a
+ * rename cannot fail half-way for that reason.
+ */
 export async function writeFilesAtomically(files: readonly FileToWrite[]): Promise<void> {
+  for (const f of files) {
+    const info = await stat(f.path).catch(() => undefined);
+    if (info?.isDirectory() === true) {
+      throw new FirewallError(
+        'FIREWALL_E_OUT',
+        `cannot write ${JSON.stringify(f.path)}: it is a directory`,
+        {
+          path: f.path,
+          errno: 'EISDIR',
+        },
+      );
+    }
+  }
   const temps: { temp: string; path: string }[] = [];
   let current = '';
   try {
@@ -57,7 +74,8 @@ export async function writeFilesAtomically(files: readonly FileToWrite[]): Promi
       await rename(t.temp, t.path);
     }
   } catch (e) {
-    await Promise.all(temps.map((t) => rm(t.temp, { force: true })));
+    // A temporary file that was never created (ENOENT, ENOTDIR) is no error here.
+    await Promise.all(temps.map((t) => rm(t.temp, { force: true }).catch(() => undefined)));
     throw new FirewallError(
       'FIREWALL_E_OUT',
       `cannot write ${JSON.stringify(current)}: ${why(e)}`,
