@@ -7,6 +7,7 @@ import { ENVELOPE_ERRORS } from '../../relay/src/protocol/envelope';
 import { SAS_ERRORS } from '../../relay/src/protocol/sas';
 import { RANGES_ERRORS } from '../../relay/src/egress/errors';
 import { FIREWALL_ERRORS } from './firewall/errors';
+import { PREFLIGHT_ERRORS } from './preflight/errors';
 import { RELAY_HC_ERRORS } from '../../relay/src/transports/errors';
 import { RELAY_ROUTE_ERRORS } from '../../relay/src/work/route-path';
 import { RELAY_CONTENT_ERRORS } from '../../relay/src/work/content';
@@ -39,6 +40,7 @@ export const ERROR_FAMILIES: readonly ErrorFamily<string>[] = [
   SAS_ERRORS,
   RANGES_ERRORS,
   FIREWALL_ERRORS,
+  PREFLIGHT_ERRORS,
   RELAY_HC_ERRORS,
   RELAY_CONFIG_ERRORS,
   RELAY_HEALTH_ERRORS,

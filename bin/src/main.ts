@@ -8,6 +8,7 @@ import { registerKeys } from './commands/keys';
 import { registerRun } from './commands/run';
 import { registerRanges } from './commands/ranges';
 import { registerFirewall } from './commands/firewall';
+import { registerPreflight } from './commands/preflight';
 import { registerFuzz } from './commands/fuzz';
 import { registerBench } from './commands/bench';
 import { registerSim } from './commands/sim';
@@ -64,6 +65,7 @@ export function buildProgram(io: Io, exit: ExitBox): Command {
   registerKeys(program, io, exit);
   registerRanges(program, io, exit);
   registerFirewall(program, io, exit);
+  registerPreflight(program, io, exit);
   registerFuzz(program, io, exit);
   registerBench(program, io, exit);
   registerReproduce(program, io, exit);
