@@ -135,3 +135,15 @@ void t.test(
     t.equal(report.exitCode, 1);
   },
 );
+
+void t.test('a resolver that never answers is bounded by the timeout', async (t) => {
+  const started = Date.now();
+  const report = await runPreflight(await w.input({ timeoutMs: 200, ports: [443] }), {
+    resolver: () => new Promise<never>(() => undefined),
+  });
+  const dns = row(report, `dns:${w.sbHost}`);
+  t.equal(dns.result, 'no-address');
+  t.match(dns.detail, /cannot resolve .*: no answer within 200 ms/);
+  t.ok(Date.now() - started < 2_000, 'the run did not wait for it');
+  t.equal(report.exitCode, 1);
+});

@@ -385,7 +385,6 @@ function tlsRow(r: PortResult, input: AssessInput, modeNone: boolean, now: numbe
   const fail = (result: string, detail: string): CheckRow => ({
     ...base,
     ...weigh(t, modeNone),
-    ...(t.role === 'primary' && !modeNone ? { status: 'warn' as const, blocking: false } : {}),
     result,
     detail,
     data,

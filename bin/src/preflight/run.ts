@@ -10,7 +10,7 @@ import type {
   Profile,
   TlsMinVersion,
 } from '../../../relay/src/connectivity/config';
-import { isEgressError } from '../../../relay/src/connectivity/errors';
+import { EgressError, isEgressError } from '../../../relay/src/connectivity/errors';
 import type { NetworkMapSource } from '../../../relay/src/connectivity/network-map';
 import {
   networkMapResolver,
@@ -62,15 +62,37 @@ export interface PreflightDeps {
   readonly now?: () => number;
 }
 
+/** The resolver's answer, or RELAY_E_EGRESS_DNS when none comes within the bound. */
+function bounded(resolver: Resolver, host: string, timeoutMs: number): Promise<readonly string[]> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      reject(
+        new EgressError(
+          'RELAY_E_EGRESS_DNS',
+          `cannot resolve ${host}: no answer within ${timeoutMs} ms`,
+          {
+            host,
+          },
+        ),
+      );
+    }, timeoutMs);
+  });
+  return Promise.race([resolveAll(resolver, host), timeout]).finally(() => {
+    clearTimeout(timer);
+  });
+}
+
 async function resolveHost(
   resolver: Resolver,
   host: string,
   namespace: HostResolution['namespace'],
   now: () => number,
+  timeoutMs: number,
 ): Promise<HostResolution> {
   const started = now();
   try {
-    const raw = await resolveAll(resolver, host);
+    const raw = await bounded(resolver, host, timeoutMs);
     const addresses: string[] = [];
     for (const a of raw) {
       let canonical: string;
@@ -160,11 +182,14 @@ export async function runPreflight(
   const { secureContext } = trustContext({ minVersion: input.minVersion, extraCa: input.extraCa });
 
   const hosts: [string, HostResolution['namespace']][] = [[input.namespace, 'servicebus']];
-  if (input.relayNamespace !== undefined && input.relayNamespace !== input.namespace) {
-    hosts.push([input.relayNamespace, 'relay']);
-  }
-  const dns = await Promise.all(hosts.map(([h, kind]) => resolveHost(resolver, h, kind, now)));
-  const targets = planTargets(input.namespace, input.relayNamespace, input.ports);
+  // One namespace named twice is checked once, as the Service Bus namespace.
+  const relayNamespace =
+    input.relayNamespace === input.namespace ? undefined : input.relayNamespace;
+  if (relayNamespace !== undefined) hosts.push([relayNamespace, 'relay']);
+  const dns = await Promise.all(
+    hosts.map(([h, kind]) => resolveHost(resolver, h, kind, now, input.timeoutMs)),
+  );
+  const targets = planTargets(input.namespace, relayNamespace, input.ports);
   const ctx = { dialer, input, sockets, secureContext, now };
   const results = await Promise.all(
     targets.map((t) =>
@@ -177,7 +202,7 @@ export async function runPreflight(
   );
   return assess({
     namespace: input.namespace,
-    relayNamespace: input.relayNamespace,
+    relayNamespace,
     ports: input.ports,
     mode: input.mode,
     profile: input.profile,
