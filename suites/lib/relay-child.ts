@@ -1,5 +1,6 @@
 // Runs the reference relay as a user does (`relaycheck relay --config <file>`), as a child
-// process of a conformance case. In: the tap test, a config file path, extra environment. Out:
+// process of a conformance case. In: the tap test, a config file path, extra environment, and
+// optionally a command prefix the relay runs under (a network namespace). Out:
 // the child, its diagnostics events as they arrive (read from fd 3, one JSON line each), waits
 // on an event that matches a predicate (event-driven, never a sleep), its stdout/stderr, its
 // exit, and stop()/kill() by PID (stop is also run at teardown).
@@ -61,20 +62,28 @@ export interface Teardown {
   teardown(fn: () => unknown): void;
 }
 
+/** How the child is started. */
+export interface RelayChildOptions {
+  /**
+   * A command that runs the relay's command line in its place, keeping its PID and fd 3, e.g.
+   * `['ip', 'netns', 'exec', '<namespace>']` (suites/netns): the relay then runs there.
+   */
+  readonly prefix?: readonly string[];
+}
+
 export function startRelayChild(
   t: Teardown,
   configPath: string,
   env: Readonly<Record<string, string>> = {},
   onEvent?: (e: RelayEvent) => void,
+  options: RelayChildOptions = {},
 ): RelayChild {
-  const child = spawn(
-    process.execPath,
-    [BIN, 'relay', '--config', configPath, '--events-fd', '3'],
-    {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
-    },
-  );
+  const argv = [process.execPath, BIN, 'relay', '--config', configPath, '--events-fd', '3'];
+  const command = [...(options.prefix ?? []), ...argv];
+  const child = spawn(command[0] ?? process.execPath, command.slice(1), {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+  });
   const pid = child.pid;
   if (pid === undefined) throw new Error('the relay child did not start');
   let out = '';
