@@ -2,8 +2,10 @@
 // and the council's firewall live), `azure` (the simulated Azure endpoints, on lab addresses of
 // fixtures/service-tags/lab/) and `backoffice`, joined by veth pairs, council in the middle.
 // In: a tap test (root, `ip`). Out: the namespaces' names and addresses, exec/spawn inside a
-// namespace, and teardown that removes everything the lab made (children stopped by PID,
-// namespaces and their veths deleted, /etc/netns/<name> removed) even when the test fails.
+// namespace (node scripts or any command), a JSON fetch from inside a namespace (to a control API
+// on its loopback), plain TCP forwarders (lab address:port → a listener in the same namespace),
+// and teardown that removes everything the lab made (children stopped by PID, namespaces and
+// their veths deleted, /etc/netns/<name> removed) even when the test fails.
 // Addresses: IPv4 from 198.18.0.0/15 (benchmarking, RFC 2544) and IPv6 from 2001:2::/48
 // (RFC 5180), only inside these namespaces: no packet reaches the machine's own network.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
@@ -41,7 +43,22 @@ export interface NetnsLab {
   exec(ns: string, command: string, args: readonly string[], input?: string): Promise<string>;
   /** Starts `node -e script` inside a namespace; stopped by PID at teardown. */
   node(ns: string, script: string, env?: Readonly<Record<string, string>>): LabChild;
-  /** Maps names to addresses for processes in `ns` (ip netns exec bind-mounts it as /etc/hosts). */
+  /**
+   * Starts `command args` inside a namespace (`ip netns exec` runs it in place: the PID is the
+   * command's own); stopped by PID at teardown. The environment is PATH plus `env`.
+   */
+  spawn(
+    ns: string,
+    command: string,
+    args: readonly string[],
+    env?: Readonly<Record<string, string>>,
+  ): LabChild;
+  /**
+   * Maps names to addresses for processes in `ns` started afterwards (ip netns exec bind-mounts
+   * it as /etc/hosts; rewritten in place, so a running process sees a change at its next
+   * lookup). A name missing from it goes to a resolver on the namespace's own loopback, where
+   * nothing answers: no lookup leaves the lab.
+   */
   hosts(ns: string, entries: Readonly<Record<string, string>>): void;
   /** Removes everything; also run at teardown. */
   close(): Promise<void>;
@@ -53,8 +70,16 @@ export interface LabChild {
   readonly stderr: () => string;
   /** Resolves when stdout contains `text`; rejects when the child exits first. */
   waitFor(text: string): Promise<void>;
+  /** Resolves with the first whole line of stdout that `match` accepts; rejects on exit first. */
+  waitForLine(match: (line: string) => boolean): Promise<string>;
+  /** The whole lines of stdout so far. */
+  lines(): string[];
+  /** SIGTERM, then SIGKILL if it has not exited within 10 s; resolves when it has exited. */
   stop(): Promise<void>;
 }
+
+/** How long a child has to exit after SIGTERM before it is killed. */
+const STOP_GRACE_MS = 10_000;
 
 /** Why the lab cannot run here, or undefined when it can. */
 export function labUnavailable(): string | undefined {
@@ -210,50 +235,79 @@ export async function createLab(t: tap.Test): Promise<NetnsLab> {
     });
   };
 
-  const node = (
+  const spawnIn = (
     ns: string,
-    script: string,
+    command: string,
+    args: readonly string[],
     env: Readonly<Record<string, string>> = {},
   ): LabChild => {
-    const child = spawn('ip', ['netns', 'exec', ns, process.execPath, '-e', script], {
+    const child = spawn('ip', ['netns', 'exec', ns, command, ...args], {
       env: { PATH: process.env.PATH ?? '', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
     let err = '';
-    const waiters: { text: string; resolve: () => void; reject: (e: Error) => void }[] = [];
+    const waiters: {
+      check: (out: string) => string | undefined;
+      what: string;
+      resolve: (found: string) => void;
+      reject: (e: Error) => void;
+    }[] = [];
+    const wholeLines = (): string[] => out.split('\n').slice(0, -1);
     child.stdout.on('data', (c: Buffer) => {
       out += c.toString();
       for (const w of [...waiters]) {
-        if (out.includes(w.text)) {
+        const found = w.check(out);
+        if (found !== undefined) {
           waiters.splice(waiters.indexOf(w), 1);
-          w.resolve();
+          w.resolve(found);
         }
       }
     });
     child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    let hasExited = false;
     const exited = new Promise<void>((resolve) => {
       child.once('close', () => {
+        hasExited = true;
         for (const w of waiters.splice(0)) {
           w.reject(
-            new Error(`the child in ${ns} exited before printing ${w.text}: ${err.slice(0, 500)}`),
+            new Error(`${command} in ${ns} exited before printing ${w.what}: ${err.slice(-1500)}`),
           );
         }
         resolve();
       });
     });
+    const waitUntil = (check: (out: string) => string | undefined, what: string) => {
+      const found = check(out);
+      if (found !== undefined) return Promise.resolve(found);
+      if (hasExited) {
+        return Promise.reject(
+          new Error(`${command} in ${ns} exited before printing ${what}: ${err.slice(-1500)}`),
+        );
+      }
+      return new Promise<string>((resolve, reject) => {
+        waiters.push({ check, what, resolve, reject });
+      });
+    };
     const handle: LabChild = {
       process: child,
       stdout: () => out,
       stderr: () => err,
-      waitFor: (text) =>
-        out.includes(text)
-          ? Promise.resolve()
-          : new Promise((resolve, reject) => waiters.push({ text, resolve, reject })),
+      waitFor: async (text) => {
+        await waitUntil((o) => (o.includes(text) ? text : undefined), text);
+      },
+      waitForLine: (match) => waitUntil(() => wholeLines().find(match), 'the line awaited'),
+      lines: wholeLines,
       stop: async () => {
-        // `ip netns exec` execs node in place: the PID is node's own.
+        // `ip netns exec` execs the command in place: the PID is the command's own.
         if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
-          process.kill(child.pid, 'SIGTERM');
+          const pid = child.pid;
+          process.kill(pid, 'SIGTERM');
+          const timer = setTimeout(() => {
+            if (child.exitCode === null && child.signalCode === null) process.kill(pid, 'SIGKILL');
+          }, STOP_GRACE_MS);
+          await exited;
+          clearTimeout(timer);
         }
         await exited;
         children.delete(handle);
@@ -263,6 +317,9 @@ export async function createLab(t: tap.Test): Promise<NetnsLab> {
     return handle;
   };
 
+  const node = (ns: string, script: string, env: Readonly<Record<string, string>> = {}): LabChild =>
+    spawnIn(ns, process.execPath, ['-e', script], env);
+
   const hosts = (ns: string, entries: Readonly<Record<string, string>>): void => {
     mkdirSync(`/etc/netns/${ns}`, { recursive: true });
     const lines = Object.entries(entries).map(([name, address]) => `${address} ${name}`);
@@ -270,9 +327,10 @@ export async function createLab(t: tap.Test): Promise<NetnsLab> {
       `/etc/netns/${ns}/hosts`,
       `127.0.0.1 localhost\n::1 localhost\n${lines.join('\n')}\n`,
     );
+    writeFileSync(`/etc/netns/${ns}/resolv.conf`, 'nameserver 127.0.0.1\n');
   };
 
-  return { council, azure, backoffice, exec, node, hosts, close };
+  return { council, azure, backoffice, exec, node, spawn: spawnIn, hosts, close };
 }
 
 /** Removes the namespaces of labs whose process is gone (a killed test run). */
@@ -352,4 +410,153 @@ export async function probe(
   } catch {
     throw new Error(`the probe in ${ns} printed no result: ${child.stderr().slice(0, 500)}`);
   }
+}
+
+/**
+ * `node -e` script: plain TCP forwarders, bytes only (TLS passes through untouched). FORWARD
+ * (JSON) lists [listenHost, listenPort, targetHost, targetPort]; prints "ready", then one JSON
+ * line per accepted connection, {"accept":{"id":n,"local":"h:p","remote":"h:p"}}, and one when
+ * it ends, {"closed":{"id":n,"error":"ETIMEDOUT"|null}}. A reset on one side resets the other; a
+ * half-close is passed on. Accepted connections use TCP keep-alive (first probe after 1 s idle;
+ * the namespace's sysctls set the rest), so a peer that vanished is found even when idle.
+ */
+export const FORWARD_SCRIPT = `
+const net = require('node:net');
+const routes = JSON.parse(process.env.FORWARD);
+const open = new Set();
+const reset = (s) => { if (s.destroyed) return; if (typeof s.resetAndDestroy === 'function') s.resetAndDestroy(); else s.destroy(); };
+let left = routes.length;
+let next = 0;
+const servers = routes.map(([host, port, toHost, toPort]) => {
+  const s = net.createServer({ allowHalfOpen: true }, (c) => {
+    const id = ++next;
+    let error = null;
+    c.setKeepAlive(true, 1000);
+    console.log(JSON.stringify({ accept: { id, local: host + ':' + port, remote: c.remoteAddress + ':' + c.remotePort } }));
+    const u = net.connect({ host: toHost, port: toPort, allowHalfOpen: true });
+    for (const x of [c, u]) open.add(x);
+    c.on('error', (e) => { error = e.code || 'error'; reset(u); });
+    u.on('error', () => reset(c));
+    c.on('close', () => { open.delete(c); u.destroy(); console.log(JSON.stringify({ closed: { id, error } })); });
+    u.on('close', () => { open.delete(u); c.destroy(); });
+    c.pipe(u);
+    u.pipe(c);
+  });
+  s.on('error', (e) => { console.error(host, port, e.code); process.exit(3); });
+  s.listen({ host, port, ipv6Only: host.includes(':') }, () => { if (--left === 0) console.log('ready'); });
+  return s;
+});
+process.on('SIGTERM', () => { for (const s of servers) s.close(); for (const x of open) x.destroy(); process.exit(0); });
+`;
+
+/** One route of a forwarder: [listen address, port] → [target address, port] in the same namespace. */
+export type ForwardRoute = readonly [string, number, string, number];
+
+/** A connection a forwarder accepted. */
+export interface ForwardedConnection {
+  readonly id: number;
+  /** The lab address:port it was made to. */
+  readonly local: string;
+  /** Where it came from. */
+  readonly remote: string;
+}
+
+/** A running forwarder: the connections it accepted so far, and their ends. */
+export interface Forwarder {
+  readonly child: LabChild;
+  accepted(): ForwardedConnection[];
+  /** Resolves when connection `id` has ended, with its error code (null: a clean close). */
+  closed(id: number): Promise<string | null>;
+}
+
+/** Starts TCP forwarders in `ns`; resolves once every route listens. */
+export async function forward(
+  lab: NetnsLab,
+  ns: string,
+  routes: readonly ForwardRoute[],
+): Promise<Forwarder> {
+  const child = lab.node(ns, FORWARD_SCRIPT, { FORWARD: JSON.stringify(routes) });
+  await child.waitFor('ready');
+  return {
+    child,
+    accepted: () =>
+      child.lines().flatMap((l) => {
+        if (!l.startsWith('{"accept"')) return [];
+        return [(JSON.parse(l) as { accept: ForwardedConnection }).accept];
+      }),
+    closed: async (id) => {
+      const line = await child.waitForLine((l) => l.startsWith(`{"closed":{"id":${String(id)},`));
+      return (JSON.parse(line) as { closed: { error: string | null } }).closed.error;
+    },
+  };
+}
+
+/**
+ * `node -e` script: one fetch of URL with INIT ({method, body}: body sent as JSON); prints one
+ * JSON line {status, text} or {error}.
+ */
+export const FETCH_SCRIPT = `
+const init = JSON.parse(process.env.INIT);
+const body = init.body === undefined ? undefined : JSON.stringify(init.body);
+fetch(process.env.URL, {
+  method: init.method,
+  headers: body === undefined ? {} : { 'content-type': 'application/json' },
+  body,
+  signal: AbortSignal.timeout(Number(process.env.TIMEOUT_MS)),
+}).then(async (r) => {
+  console.log(JSON.stringify({ status: r.status, text: await r.text() }));
+}, (e) => {
+  console.log(JSON.stringify({ error: String((e && (e.cause && e.cause.code || e.name)) || e) }));
+});
+`;
+
+/** The lab's own addresses: a fetch from a namespace may go there or to its loopback, nowhere else. */
+function isLabOrLoopback(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, '');
+  return (
+    host === 'localhost' ||
+    /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host) ||
+    host === '::1' ||
+    (Object.values(LAB) as readonly string[]).includes(host)
+  );
+}
+
+/** An HTTP answer fetched from inside a namespace. */
+export interface FetchedJson {
+  readonly status: number;
+  readonly json: unknown;
+}
+
+/**
+ * Fetches `url` from inside `ns` (a control API on that namespace's loopback) and parses the
+ * answer as JSON. Refuses any URL outside loopback and the lab's addresses.
+ */
+export async function fetchJson(
+  lab: NetnsLab,
+  ns: string,
+  url: string,
+  init: { readonly method?: string; readonly body?: unknown } = {},
+  timeoutMs = 30_000,
+): Promise<FetchedJson> {
+  if (!isLabOrLoopback(new URL(url).hostname)) {
+    throw new Error(`fetchJson: ${url} is outside loopback and the lab`);
+  }
+  const child = lab.node(ns, FETCH_SCRIPT, {
+    URL: url,
+    INIT: JSON.stringify({ method: init.method ?? 'GET', body: init.body }),
+    TIMEOUT_MS: String(timeoutMs),
+  });
+  const line = await child.waitForLine((l) => l.startsWith('{'));
+  await child.stop();
+  const r = JSON.parse(line) as { status?: number; text?: string; error?: string };
+  if (r.status === undefined) {
+    throw new Error(`fetch ${url} in ${ns} failed: ${r.error ?? 'no answer'}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(r.text ?? '');
+  } catch {
+    throw new Error(`fetch ${url} in ${ns}: ${String(r.status)} with a body that is not JSON`);
+  }
+  return { status: r.status, json };
 }
