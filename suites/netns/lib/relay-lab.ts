@@ -62,10 +62,14 @@ export async function within<T>(p: Promise<T>, ms: number, what: string): Promis
 
 /**
  * Writes the nftables rules with `relaycheck firewall` (the command a council runs, in this
- * process; the back office's link named internal) and loads them in `council` as
- * docs/firewall.md says (nft -f).
+ * process; the back office's link named internal; `extra` options such as `--policy drop`) and
+ * loads them in `council` as docs/firewall.md says (nft -f: the file replaces the table).
  */
-export async function loadGeneratedRules(lab: NetnsLab, dir: string): Promise<string> {
+export async function loadGeneratedRules(
+  lab: NetnsLab,
+  dir: string,
+  extra: readonly string[] = [],
+): Promise<string> {
   const out = join(dir, 'relaycheck.nft');
   const io = capture();
   const code = await main(
@@ -83,6 +87,7 @@ export async function loadGeneratedRules(lab: NetnsLab, dir: string): Promise<st
       'default,198.19.0.0/30',
       '--out',
       out,
+      ...extra,
     ],
     io,
   );
