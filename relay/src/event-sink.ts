@@ -11,7 +11,8 @@ export interface EventSink {
 
 /** Subscribes to every channel in `channels` and writes each message as one JSON line. */
 export function createEventSink(channels: readonly string[], out: Writable): EventSink {
-  const handlers = channels.map((channel) => {
+  // A channel named twice is written once: a second subscription would write each event twice.
+  const handlers = [...new Set(channels)].map((channel) => {
     const handler = (data: unknown): void => {
       if (out.destroyed || out.writableEnded) return;
       let line: string;

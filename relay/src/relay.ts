@@ -57,10 +57,12 @@ import { startSweeper } from './work/sweeper';
 /** The relay's own state changes (mode applied, transports rebuilt), for harnesses. */
 export const RELAY_STATE_CHANNEL = 'relay:state';
 
-/** Every diagnostics channel the relay publishes on (`relaycheck relay --events-fd`). */
+/**
+ * Every diagnostics channel the relay publishes on (`relaycheck relay --events-fd`), each once
+ * (the egress layer's dial channel is one of CONNECTIVITY_CHANNELS).
+ */
 export const RELAY_EVENT_CHANNELS: readonly string[] = Object.freeze([
   RELAY_STATE_CHANNEL,
-  'relay:egress:dial',
   ...Object.values(CONNECTIVITY_CHANNELS),
   ...Object.values(MESSAGING_CHANNELS),
   ...Object.values(HC_CHANNELS),
