@@ -29,6 +29,7 @@ import { memoryIdempotencyStore, type IdempotencyStore } from '../work/idempoten
 import { DEFAULT_ENTITIES, PROPERTY, SEALED_CONTENT_TYPE } from './contract';
 import { RelayWorkError, type RelayWorkCode } from './errors';
 import { publishWork } from './events';
+import { settlementLane, type SettlementLane } from './settlement-lane';
 import type { SessionGate } from './handshake-client';
 import type { TenantKeys } from './keys';
 import {
@@ -251,6 +252,8 @@ export class WorkReceiver {
   readonly #onTransportError: ((error: unknown) => void) | undefined;
   readonly #store: IdempotencyStore;
   readonly #settlementOf: (error: unknown) => HandlerSettlement;
+  /** One disposition at a time on the wire (settlement-lane.ts: rhea merges those of one turn). */
+  readonly #lane: SettlementLane;
   #receiver: ServiceBusReceiver | undefined;
   #subscription: { close(): Promise<void> } | undefined;
   #unwatch: (() => void) | undefined;
@@ -272,6 +275,7 @@ export class WorkReceiver {
     this.#gate = deps.session;
     this.#handler = deps.handler;
     this.#scheduler = deps.scheduler ?? systemScheduler;
+    this.#lane = settlementLane(this.#scheduler, this.options.settleTimeoutMs);
     this.#randomBytes = deps.randomBytes ?? systemRandom;
     this.#log = (deps.logger ?? pino({ level: 'silent' })).child({ component: 'work-receiver' });
     this.#routes = new Set(this.options.routes);
@@ -518,7 +522,9 @@ export class WorkReceiver {
 
     if (!this.#gate.isLive()) {
       // Prefetched after the session went down: give it back untouched.
-      await this.#bounded(receiver.abandonMessage(message), 'abandon').catch(() => undefined);
+      await this.#settleAs(message, 'abandon', () => receiver.abandonMessage(message)).catch(
+        () => undefined,
+      );
       event('abandoned', { code: 'RELAY_E_WORK_NO_SESSION' });
       return;
     }
@@ -625,7 +631,7 @@ export class WorkReceiver {
       return;
     }
     try {
-      await this.#bounded(receiver.completeMessage(message), 'complete');
+      await this.#settleAs(message, 'complete', () => receiver.completeMessage(message));
     } catch (e) {
       // The reply went out; the request comes back and is answered again (same messageId).
       this.#log.warn(
@@ -827,6 +833,15 @@ export class WorkReceiver {
     );
   }
 
+  /** Settles `message` through the lane, bounded by settleTimeoutMs. */
+  #settleAs(
+    message: ServiceBusReceivedMessage,
+    what: 'complete' | 'abandon' | 'dead-letter',
+    settle: () => Promise<void>,
+  ): Promise<void> {
+    return this.#bounded(this.#lane.run(message, settle), what);
+  }
+
   /** Awaits a settlement for at most settleTimeoutMs; later it rejects (SettlementTimeout). */
   #bounded(settlement: Promise<void>, what: string): Promise<void> {
     const ms = this.options.settleTimeoutMs;
@@ -857,15 +872,14 @@ export class WorkReceiver {
     const { error } = settle;
     try {
       if (settle.kind === 'dead-letter') {
-        await this.#bounded(
+        await this.#settleAs(message, 'dead-letter', () =>
           receiver.deadLetterMessage(message, {
             deadLetterReason: settle.reason ?? error.code,
             deadLetterErrorDescription: error.message.slice(0, 1024),
           }),
-          'dead-letter',
         );
       } else {
-        await this.#bounded(receiver.abandonMessage(message), 'abandon');
+        await this.#settleAs(message, 'abandon', () => receiver.abandonMessage(message));
       }
     } catch (e) {
       // The lock is gone: the broker redelivers (or dead-letters at maxDeliveryCount) itself.

@@ -6,6 +6,7 @@
 // client, work receiver); one log of every relay:* and sim:tenant:* event; and a teardown that
 // closes the relay, the tenant, every client, then the simulator.
 import type { IdempotencyStore } from '../../../relay/src/work/idempotency';
+import type { HandlerSettlement } from '../../../relay/src/messaging/work-receiver';
 import { randomBytes } from 'node:crypto';
 import diagnostics from 'node:diagnostics_channel';
 import { ServiceBusClient, type ServiceBusClientOptions } from '@azure/service-bus';
@@ -126,6 +127,8 @@ export interface RelayOptions {
   readonly work?: Partial<WorkReceiverOptionsInput>;
   /** The work receiver's idempotency store (default: its own memory store). */
   readonly store?: IdempotencyStore;
+  /** What becomes of a failed handler's request (default: abandoned). */
+  readonly settlementOf?: (error: unknown) => HandlerSettlement;
   /** Call start() on the handshake client (default true). */
   readonly start?: boolean;
 }
@@ -254,6 +257,7 @@ export async function startWorld(t: tap.Test, options: WorldOptions = {}): Promi
               handler: o.handler,
               ...(scheduler !== undefined ? { scheduler } : {}),
               ...(o.store !== undefined ? { store: o.store } : {}),
+              ...(o.settlementOf !== undefined ? { settlementOf: o.settlementOf } : {}),
             },
           );
     work?.start();
