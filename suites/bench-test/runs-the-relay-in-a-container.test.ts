@@ -150,10 +150,20 @@ void t.test(
     t.notOk(relay.alive(), 'stopped');
     const gone = await engine.request(`/containers/${relay.containerId}/json`);
     t.equal(gone.status, 404, 'the container is removed');
+    // This process's bench containers only (suites/bench/container.ts names them with its PID):
+    // another test file may have one of its own running on the same engine meanwhile.
+    const filters = {
+      label: ['org.relaycheck.role=bench-relay'],
+      name: [`relaycheck-relay-${String(process.pid)}-`],
+    };
     const left = await engine.request(
-      `/containers/json?all=1&filters=${encodeURIComponent(JSON.stringify({ label: ['org.relaycheck.role=bench-relay'] }))}`,
+      `/containers/json?all=1&filters=${encodeURIComponent(JSON.stringify(filters))}`,
     );
-    t.same(JSON.parse(left.body.toString('utf8')), [], 'no bench container is left on the engine');
+    t.same(
+      JSON.parse(left.body.toString('utf8')),
+      [],
+      'no bench container of this run is left on the engine',
+    );
 
     if (engine.ours) {
       const dir = engine.dir ?? '';
