@@ -11,7 +11,8 @@
 // out as one `accepted` range (`disposition first=0 last=1 state=accepted`): the abandoned
 // message is completed and lost; two dead-letters go out with the first one's reason. Serialising
 // on the written disposition (not on the broker's answer) costs one event-loop turn per
-// settlement, not a round trip. relay/test/messaging/settlement-lane.test.ts shows both.
+// settlement, not a round trip.
+// suites/messaging-internals/settlements-keep-their-own-outcomes.test.ts shows both.
 import type { ServiceBusReceivedMessage } from '@azure/service-bus';
 import type { Scheduler } from '../transports/scheduler';
 
